@@ -1,0 +1,170 @@
+//! What every API message declares: its key, the versions this codec speaks, and the first
+//! flexible version; plus the [`Encode`] / [`Decode`] traits the message files implement.
+//!
+//! # References
+//! - Kafka protocol guide, "Common Request and Response Structure":
+//!   <https://kafka.apache.org/protocol#protocol_common>
+//! - KIP-482 (flexible versions)
+
+use bytes::{BufMut, Bytes};
+
+use crate::error::{DecodeError, EncodeError};
+
+/// The API keys this codec knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ApiKey {
+    /// Produce (0).
+    Produce,
+    /// Metadata (3).
+    Metadata,
+    /// ApiVersions (18).
+    ApiVersions,
+    /// InitProducerId (22).
+    InitProducerId,
+}
+
+impl ApiKey {
+    /// The numeric key on the wire.
+    pub const fn code(self) -> i16 {
+        match self {
+            Self::Produce => 0,
+            Self::Metadata => 3,
+            Self::ApiVersions => 18,
+            Self::InitProducerId => 22,
+        }
+    }
+
+    /// The key for a numeric code, if this codec knows it.
+    pub const fn from_code(code: i16) -> Option<Self> {
+        match code {
+            0 => Some(Self::Produce),
+            3 => Some(Self::Metadata),
+            18 => Some(Self::ApiVersions),
+            22 => Some(Self::InitProducerId),
+            _ => None,
+        }
+    }
+
+    /// The API's name as Kafka spells it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Produce => "Produce",
+            Self::Metadata => "Metadata",
+            Self::ApiVersions => "ApiVersions",
+            Self::InitProducerId => "InitProducerId",
+        }
+    }
+}
+
+impl std::fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.name(), self.code())
+    }
+}
+
+/// An inclusive range of API versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VersionRange {
+    /// The lowest version.
+    pub min: i16,
+    /// The highest version.
+    pub max: i16,
+}
+
+impl VersionRange {
+    /// A range from `min` to `max`, both included.
+    pub const fn new(min: i16, max: i16) -> Self {
+        Self { min, max }
+    }
+
+    /// Whether `version` is inside the range.
+    pub const fn contains(self, version: i16) -> bool {
+        self.min <= version && version <= self.max
+    }
+
+    /// Every version in the range, lowest first.
+    pub fn iter(self) -> impl Iterator<Item = i16> {
+        self.min..=self.max
+    }
+}
+
+/// A message body that can be written in a given version.
+pub trait Encode {
+    /// Writes the body (no size prefix, no header) in `version`.
+    fn encode<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError>;
+}
+
+/// A message body that can be read in a given version.
+pub trait Decode: Sized {
+    /// Reads the body from `buf` in `version`. Implementations consume exactly one message and
+    /// leave anything after it in `buf`; [`decode_exact`] checks that nothing is left.
+    fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError>;
+}
+
+/// A request message: its key, versions, flexible versions and response type.
+pub trait Request: Encode {
+    /// The API key.
+    const API_KEY: ApiKey;
+    /// The versions this codec encodes and decodes.
+    const VERSIONS: VersionRange;
+    /// The first version that uses the flexible (compact, tagged) encoding.
+    const FIRST_FLEXIBLE_VERSION: i16;
+    /// The matching response.
+    type Response: Decode;
+
+    /// Whether `version` is flexible for this API.
+    fn is_flexible(version: i16) -> bool {
+        version >= Self::FIRST_FLEXIBLE_VERSION
+    }
+
+    /// The request header version for `version` (2 when flexible, otherwise 1).
+    fn request_header_version(version: i16) -> i16 {
+        if Self::is_flexible(version) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The response header version for `version` (1 when flexible, otherwise 0).
+    /// ApiVersions overrides this: its response header is always v0 (KIP-511).
+    fn response_header_version(version: i16) -> i16 {
+        if Self::is_flexible(version) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Fails with [`EncodeError::UnsupportedVersion`] when `version` is outside `R::VERSIONS`.
+pub fn check_encode_version<R: Request>(version: i16) -> Result<(), EncodeError> {
+    if R::VERSIONS.contains(version) {
+        Ok(())
+    } else {
+        Err(EncodeError::UnsupportedVersion {
+            api_key: R::API_KEY.code(),
+            version,
+        })
+    }
+}
+
+/// Fails with [`DecodeError::UnsupportedVersion`] when `version` is outside `R::VERSIONS`.
+pub fn check_decode_version<R: Request>(version: i16) -> Result<(), DecodeError> {
+    if R::VERSIONS.contains(version) {
+        Ok(())
+    } else {
+        Err(DecodeError::UnsupportedVersion {
+            api_key: R::API_KEY.code(),
+            version,
+        })
+    }
+}
+
+/// Decodes one `T` from the whole of `buf`; bytes left over are an error.
+pub fn decode_exact<T: Decode>(mut buf: Bytes, version: i16) -> Result<T, DecodeError> {
+    let value = T::decode(&mut buf, version)?;
+    crate::primitives::expect_empty(&buf)?;
+    Ok(value)
+}

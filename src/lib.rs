@@ -1,0 +1,2 @@
+//! kiel: a pure-Rust Apache Kafka producer. (being written)
+pub use kiel_protocol as protocol;
