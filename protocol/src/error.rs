@@ -80,7 +80,9 @@ pub enum DecodeError {
     #[error("unsupported record batch magic {0}")]
     UnsupportedMagic(i8),
     /// A record batch's CRC-32C does not match its contents.
-    #[error("record batch CRC mismatch: header says {expected:#010x}, contents give {actual:#010x}")]
+    #[error(
+        "record batch CRC mismatch: header says {expected:#010x}, contents give {actual:#010x}"
+    )]
     CrcMismatch {
         /// The CRC stored in the batch header.
         expected: u32,

@@ -463,7 +463,11 @@ pub fn get_i32_array(buf: &mut Bytes, flexible: bool) -> Result<Vec<i32>, Decode
 }
 
 /// Writes an array of `INT32`.
-pub fn put_i32_array(buf: &mut impl BufMut, items: &[i32], flexible: bool) -> Result<(), EncodeError> {
+pub fn put_i32_array(
+    buf: &mut impl BufMut,
+    items: &[i32],
+    flexible: bool,
+) -> Result<(), EncodeError> {
     put_array(buf, items, flexible, |b, v| {
         b.put_i32(*v);
         Ok(())

@@ -36,3 +36,43 @@ pub enum CompressionError {
         reason: String,
     },
 }
+
+/// Appends `input` compressed with `codec` (at `level`, or the codec's default) to `out`.
+pub fn compress(
+    codec: Compression,
+    level: Option<i32>,
+    input: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), CompressionError> {
+    let _ = level;
+    match codec {
+        Compression::None => {
+            out.extend_from_slice(input);
+            Ok(())
+        }
+        other => Err(CompressionError::Corrupt {
+            codec: other,
+            reason: "not implemented yet".into(),
+        }),
+    }
+}
+
+/// Appends the decompression of `input` to `out`, failing once more than `max_output` bytes
+/// would be produced (a bound against decompression bombs).
+pub fn decompress(
+    codec: Compression,
+    input: &[u8],
+    out: &mut Vec<u8>,
+    max_output: usize,
+) -> Result<(), CompressionError> {
+    match codec {
+        Compression::None if input.len() <= max_output => {
+            out.extend_from_slice(input);
+            Ok(())
+        }
+        other => Err(CompressionError::Corrupt {
+            codec: other,
+            reason: "not implemented yet".into(),
+        }),
+    }
+}
