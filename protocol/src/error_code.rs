@@ -36,6 +36,10 @@ enum Class {
     StaleMetadata,
 }
 
+/// The description of [`ErrorCode::Unknown`].
+const UNKNOWN_DESCRIPTION: &str =
+    "A code this table does not list: from a newer broker, or not a Kafka error code at all.";
+
 /// Builds [`ErrorCode`] from rows of `code Variant "NAME" Class "description";`.
 macro_rules! error_codes {
     ($($code:literal $variant:ident $name:literal $class:ident $desc:literal;)+) => {
@@ -94,7 +98,7 @@ macro_rules! error_codes {
             pub const fn description(self) -> &'static str {
                 match self {
                     $(Self::$variant => $desc,)+
-                    Self::Unknown(_) => "A code this table does not list: from a newer broker, or not a Kafka error code at all.",
+                    Self::Unknown(_) => UNKNOWN_DESCRIPTION,
                 }
             }
 
