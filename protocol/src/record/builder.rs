@@ -362,3 +362,42 @@ impl RecordBatchBuilder {
         Ok(Bytes::from(batch))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{BatchOptions, RecordBatchBuilder};
+    use crate::error::EncodeError;
+    use crate::record::NO_HEADERS;
+
+    #[test]
+    fn a_full_batch_refuses_another_record_and_stays_unchanged() {
+        let mut builder = RecordBatchBuilder::new();
+        assert_eq!(builder.append(5, None, Some(b"v"), NO_HEADERS), Ok(()));
+        builder.count = i32::MAX;
+        let size = builder.size_in_bytes();
+        let result = builder.append(6, None, Some(b"w"), NO_HEADERS);
+        assert!(
+            matches!(result, Err(EncodeError::TooLong { .. })),
+            "{result:?}"
+        );
+        assert_eq!(builder.size_in_bytes(), size);
+        assert_eq!(builder.max_timestamp(), Some(5));
+    }
+
+    #[test]
+    fn defaults_match_a_non_idempotent_producer() {
+        let options = BatchOptions::default();
+        assert_eq!(options.compression, crate::compression::Compression::None);
+        assert_eq!(options.compression_level, None);
+        assert_eq!(
+            (
+                options.producer_id,
+                options.producer_epoch,
+                options.base_sequence
+            ),
+            (-1, -1, -1)
+        );
+        assert!(!options.transactional);
+        assert_eq!(options.partition_leader_epoch, -1);
+    }
+}
