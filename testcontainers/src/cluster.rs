@@ -1,0 +1,494 @@
+//! [`KafkaCluster`]: a running cluster (started here, or an existing one named by
+//! `KAFKA_BOOTSTRAP`), its addresses, and control of its nodes.
+//!
+//! Every node of a local cluster is a combined broker+controller KRaft JVM on 127.0.0.1
+//! with free ports and its own folder. Dropping the cluster kills the JVMs (SIGKILL) and
+//! removes the folder, except when the test is failing (a panic is unwinding, or a harness
+//! call returned an error): then the folder is kept and the broker logs' paths are printed.
+//!
+//! # References
+//! - `shared/design/kafka-harness/NOTES.md` section 4 (start all nodes at once, readiness)
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use kiel_protocol::messages::metadata::MetadataResponse;
+
+use crate::builder::KafkaClusterBuilder;
+use crate::cache::KafkaDistribution;
+use crate::error::{HarnessError, Result};
+use crate::java::JavaRuntime;
+use crate::node::{LaunchSpec, Node, STOP_GRACE};
+use crate::node_config::{self, NodePorts, TopicDefaults};
+use crate::rundir::RunDir;
+use crate::tools::ToolRunner;
+use crate::version::KafkaVersion;
+use crate::{ports, resources, storage, wire};
+
+/// How long one Metadata exchange may take before the harness tries elsewhere.
+pub(crate) const METADATA_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How often readiness and partition state are polled.
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Which kind of cluster this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterKind {
+    /// JVMs started by this harness from the Maven Central jars; nodes can be controlled.
+    Local,
+    /// A cluster that was already running (`KAFKA_BOOTSTRAP`); nodes cannot be controlled.
+    External,
+    /// One broker in a Docker container (the `docker` feature); nodes cannot be controlled.
+    Docker,
+}
+
+/// How long the phases of [`KafkaClusterBuilder::start`] took.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StartupTimings {
+    /// Finding Java and making sure the release is in the cache (includes the Maven
+    /// download when it was not).
+    pub distribution: Duration,
+    /// Writing configurations and formatting the data folders.
+    pub prepare: Duration,
+    /// From launching the JVMs until every node listed every broker.
+    pub until_ready: Duration,
+    /// All of it.
+    pub total: Duration,
+}
+
+/// Where to get the Kafka tools for a cluster the harness did not start.
+#[derive(Debug, Clone)]
+pub(crate) struct ToolSource {
+    pub(crate) version: Option<KafkaVersion>,
+    pub(crate) cache_dir: PathBuf,
+    pub(crate) java: Option<PathBuf>,
+}
+
+/// A running Kafka cluster. See the crate documentation for an example.
+#[derive(Debug)]
+pub struct KafkaCluster {
+    pub(crate) kind: ClusterKind,
+    pub(crate) bootstrap: String,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) run: RunDir,
+    pub(crate) launch: Option<LaunchSpec>,
+    pub(crate) tools: tokio::sync::OnceCell<ToolRunner>,
+    pub(crate) tool_source: ToolSource,
+    pub(crate) distribution: Option<KafkaDistribution>,
+    pub(crate) failed: AtomicBool,
+    pub(crate) timings: StartupTimings,
+    pub(crate) startup_timeout: Duration,
+    #[cfg(feature = "docker")]
+    pub(crate) container: Option<crate::docker::DockerBroker>,
+}
+
+impl KafkaCluster {
+    /// A builder with the defaults: one node, auto topic creation on, one partition.
+    pub fn builder() -> KafkaClusterBuilder {
+        KafkaClusterBuilder::default()
+    }
+
+    pub(crate) async fn start_local(builder: KafkaClusterBuilder) -> Result<Self> {
+        let began = Instant::now();
+        let version = match &builder.version {
+            Some(v) => v.clone(),
+            None => KafkaVersion::from_env()?,
+        };
+        let cache_dir = builder.effective_cache_dir();
+        let distribution = {
+            let (version, cache_dir, java) =
+                (version.clone(), cache_dir.clone(), builder.java.clone());
+            tokio::task::spawn_blocking(move || {
+                let java = JavaRuntime::locate(java.as_deref(), &version)?;
+                KafkaDistribution::ensure(&version, &cache_dir, &java)
+            })
+            .await
+            .map_err(|e| HarnessError::io("preparing Kafka", std::io::Error::other(e)))??
+        };
+        let after_distribution = Instant::now();
+
+        let run = RunDir::create()?;
+        let launcher = distribution.launcher().clone();
+        let broker_log_config = run.path().join("broker-log.properties");
+        let tools_log_config = run.path().join("tools-log.properties");
+        write(
+            &broker_log_config,
+            resources::broker_log_config(launcher.logging),
+        )?;
+        write(
+            &tools_log_config,
+            resources::tools_log_config(launcher.logging),
+        )?;
+
+        let port_list = ports::free_ports(builder.nodes * 2)?;
+        let voters: Vec<(i32, NodePorts)> = port_list
+            .chunks_exact(2)
+            .zip(1..)
+            .map(|(pair, id)| {
+                (
+                    id,
+                    NodePorts {
+                        broker: pair[0],
+                        controller: pair[1],
+                    },
+                )
+            })
+            .collect();
+        let topics = TopicDefaults {
+            auto_create_topics: builder.auto_create_topics,
+            default_partitions: builder.default_partitions,
+            replication_factor: builder.effective_replication_factor(),
+            min_insync_replicas: builder.min_insync_replicas,
+        };
+        let cluster_id = storage::random_kafka_uuid();
+        let mut nodes = Vec::with_capacity(voters.len());
+        for (id, ports) in &voters {
+            let dir = run.path().join(format!("node-{id}"));
+            let data = Node::data_dir(&dir);
+            storage::format_node(&distribution.storage_template(), &data, &cluster_id, *id)?;
+            let text = node_config::render(
+                *id,
+                &voters,
+                &data,
+                &topics,
+                version.has_share_coordinator(),
+                &builder.broker_properties,
+            );
+            let node = Node::new(*id, *ports, dir);
+            write(&node.config_path(), &text)?;
+            nodes.push(node);
+        }
+        let bootstrap = nodes
+            .iter()
+            .map(Node::address)
+            .collect::<Vec<_>>()
+            .join(",");
+        let launch = LaunchSpec {
+            launcher: launcher.clone(),
+            heap: builder.heap,
+            jvm_options: builder.effective_jvm_options(),
+            log_config: broker_log_config,
+        };
+        let tools = ToolRunner::new(launcher, tools_log_config, run.path().join("tools"));
+        let mut cluster = Self {
+            kind: ClusterKind::Local,
+            bootstrap,
+            nodes,
+            run,
+            launch: Some(launch.clone()),
+            tools: tokio::sync::OnceCell::new_with(Some(tools)),
+            tool_source: ToolSource {
+                version: Some(version),
+                cache_dir,
+                java: builder.java.clone(),
+            },
+            distribution: Some(distribution),
+            failed: AtomicBool::new(false),
+            timings: StartupTimings::default(),
+            startup_timeout: builder.startup_timeout,
+            #[cfg(feature = "docker")]
+            container: None,
+        };
+        let after_prepare = Instant::now();
+
+        // All at once: a broker opens its port only after the controller quorum (a
+        // majority of the nodes) has elected a leader.
+        for node in &cluster.nodes {
+            cluster.note(node.start(&launch))?;
+        }
+        let all: Vec<i32> = cluster.node_ids();
+        let ready = cluster
+            .wait_until_listed(&all, &all, builder.startup_timeout)
+            .await;
+        cluster.note(ready)?;
+        let done = Instant::now();
+        cluster.timings = StartupTimings {
+            distribution: after_distribution - began,
+            prepare: after_prepare - after_distribution,
+            until_ready: done - after_prepare,
+            total: done - began,
+        };
+        Ok(cluster)
+    }
+
+    /// Records that a harness call failed, so the logs are kept when the cluster is
+    /// dropped, and passes the result on.
+    pub(crate) fn note<T>(&self, result: Result<T>) -> Result<T> {
+        if result.is_err() {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        result
+    }
+
+    /// `host:port` of every broker, comma-separated: what a client's `bootstrap.servers`
+    /// takes.
+    pub fn bootstrap(&self) -> String {
+        self.bootstrap.clone()
+    }
+
+    /// Whether the harness started this cluster (and can control its nodes).
+    pub fn kind(&self) -> ClusterKind {
+        self.kind
+    }
+
+    /// The Kafka release, when the harness started the cluster.
+    pub fn version(&self) -> Option<&KafkaVersion> {
+        self.distribution.as_ref().map(KafkaDistribution::version)
+    }
+
+    /// How long starting took (zero for clusters the harness did not start).
+    pub fn startup_timings(&self) -> StartupTimings {
+        self.timings
+    }
+
+    /// The cluster's temporary folder (node folders, tool output).
+    pub fn work_dir(&self) -> &Path {
+        self.run.path()
+    }
+
+    /// The node ids (`node.id`, 1..=N) of a local cluster; for other clusters, the brokers
+    /// that Metadata lists are in [`Self::metadata`].
+    pub fn node_ids(&self) -> Vec<i32> {
+        self.nodes.iter().map(|n| n.id).collect()
+    }
+
+    pub(crate) fn node(&self, id: i32, operation: &'static str) -> Result<&Node> {
+        if self.kind != ClusterKind::Local {
+            return self.note(Err(HarnessError::NodeControlUnsupported {
+                operation,
+                node: id,
+                backend: self.describe_kind(),
+            }));
+        }
+        let found = self.nodes.iter().find(|n| n.id == id);
+        self.note(found.ok_or_else(|| HarnessError::UnknownNode {
+            node: id,
+            known: self.node_ids(),
+        }))
+    }
+
+    fn describe_kind(&self) -> String {
+        match self.kind {
+            ClusterKind::Local => "started by kiel-testcontainers".to_owned(),
+            ClusterKind::External => {
+                format!("existing cluster at {} (KAFKA_BOOTSTRAP)", self.bootstrap)
+            }
+            ClusterKind::Docker => format!("Docker container at {}", self.bootstrap),
+        }
+    }
+
+    /// `127.0.0.1:<port>` of one node's broker listener.
+    pub fn broker_address(&self, node: i32) -> Result<String> {
+        Ok(self.node(node, "address")?.address())
+    }
+
+    /// The file with node `node`'s broker output (its log; appended to across restarts).
+    pub fn log_path(&self, node: i32) -> Result<PathBuf> {
+        Ok(self.node(node, "read the log of")?.log_path())
+    }
+
+    /// The JVM process id of a running node.
+    pub fn pid(&self, node: i32) -> Result<Option<u32>> {
+        Ok(self.node(node, "find the process of")?.pid())
+    }
+
+    /// The resident memory of a running node's JVM, in bytes (Linux `VmRSS`).
+    pub fn rss_bytes(&self, node: i32) -> Result<Option<u64>> {
+        Ok(self.node(node, "measure")?.rss_bytes())
+    }
+
+    /// Kills node `node` with SIGKILL: no shutdown, as in a crash. Its data stays.
+    pub fn kill(&self, node: i32) -> Result<()> {
+        let n = self.node(node, "kill")?;
+        self.note(n.kill())
+    }
+
+    /// Freezes node `node` with SIGSTOP: connections stay open, nothing answers.
+    pub fn pause(&self, node: i32) -> Result<()> {
+        let n = self.node(node, "pause")?;
+        self.note(n.pause())
+    }
+
+    /// Thaws a paused node with SIGCONT.
+    pub fn resume(&self, node: i32) -> Result<()> {
+        let n = self.node(node, "resume")?;
+        self.note(n.resume())
+    }
+
+    /// Stops node `node` with SIGTERM (a controlled shutdown: leadership moves away
+    /// first), and SIGKILL if it has not exited after 30 s.
+    pub async fn stop(&self, node: i32) -> Result<()> {
+        let n = self.node(node, "stop")?;
+        self.note(n.stop(STOP_GRACE).await)
+    }
+
+    /// Starts node `node` again on the same data and ports (stopping it first if it
+    /// runs), and waits until it and every other serving node list all serving brokers.
+    pub async fn restart(&self, node: i32) -> Result<()> {
+        let n = self.node(node, "restart")?;
+        let launch = self.note(self.launch.as_ref().ok_or_else(|| {
+            HarnessError::InvalidArgument("this cluster cannot start nodes".to_owned())
+        }))?;
+        if n.pid().is_some() {
+            self.note(n.stop(STOP_GRACE).await)?;
+        }
+        self.note(n.start(launch))?;
+        let serving: Vec<i32> = self
+            .nodes
+            .iter()
+            .filter(|other| other.id == node || other.is_serving())
+            .map(|other| other.id)
+            .collect();
+        let result = self
+            .wait_until_listed(&serving, &serving, self.startup_timeout)
+            .await;
+        self.note(result)
+    }
+
+    /// Waits until a Metadata request to each node in `via` lists exactly the brokers in
+    /// `expected`. Fails early when a node exits by itself.
+    pub(crate) async fn wait_until_listed(
+        &self,
+        expected: &[i32],
+        via: &[i32],
+        timeout: Duration,
+    ) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut want = expected.to_vec();
+        want.sort_unstable();
+        let mut last = String::from("no answer yet");
+        loop {
+            let mut all_ok = true;
+            for node in self.nodes.iter().filter(|n| via.contains(&n.id)) {
+                if !node.check_alive()? {
+                    all_ok = false;
+                    last = format!("node {} is {}", node.id, node.describe());
+                    break;
+                }
+                match wire::fetch_metadata(&node.address(), &[], METADATA_ATTEMPT_TIMEOUT).await {
+                    Ok(response) => {
+                        let mut listed: Vec<i32> =
+                            response.brokers.iter().map(|b| b.node_id).collect();
+                        listed.sort_unstable();
+                        if listed != want {
+                            all_ok = false;
+                            last = format!("node {} lists brokers {listed:?}", node.id);
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        all_ok = false;
+                        last = e.to_string();
+                        break;
+                    }
+                }
+            }
+            if all_ok {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(HarnessError::Timeout {
+                    what: format!("Metadata from nodes {via:?} to list brokers {want:?}"),
+                    waited: timeout,
+                    details: format!("last: {last}; {}", self.node_report()),
+                });
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// One line per node: state and log file.
+    pub(crate) fn node_report(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| {
+                format!(
+                    "node {} {} log {}",
+                    n.id,
+                    n.describe(),
+                    n.log_path().display()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The addresses Metadata and tools should use now: serving nodes of a local cluster,
+    /// else the bootstrap list.
+    pub(crate) fn live_addresses(&self) -> Vec<String> {
+        if self.kind == ClusterKind::Local {
+            self.nodes
+                .iter()
+                .filter(|n| n.is_serving())
+                .map(Node::address)
+                .collect()
+        } else {
+            self.bootstrap.split(',').map(str::to_owned).collect()
+        }
+    }
+
+    /// A Metadata (v12) response from the first node that answers: brokers only when
+    /// `topics` is empty, else those topics (never auto-created).
+    pub async fn metadata(&self, topics: &[&str]) -> Result<MetadataResponse> {
+        let result = self.metadata_inner(topics).await;
+        self.note(result)
+    }
+
+    pub(crate) async fn metadata_inner(&self, topics: &[&str]) -> Result<MetadataResponse> {
+        let mut last = None;
+        for address in self.live_addresses() {
+            match wire::fetch_metadata(&address, topics, METADATA_ATTEMPT_TIMEOUT).await {
+                Ok(r) => return Ok(r),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| HarnessError::BadNodeState {
+            operation: "query",
+            node: -1,
+            state: format!("no node is serving ({})", self.node_report()),
+        }))
+    }
+
+    /// Prints where the logs are and keeps the folder.
+    pub(crate) fn keep_and_report(&self, why: &str) {
+        self.run.keep(why);
+        eprintln!(
+            "kiel-testcontainers: {why}; Kafka logs kept in {}",
+            self.run.path().display()
+        );
+        for node in &self.nodes {
+            eprintln!(
+                "  node {} ({}): {}",
+                node.id,
+                node.describe(),
+                node.log_path().display()
+            );
+        }
+        eprintln!("  tool output: {}", self.run.path().join("tools").display());
+    }
+
+    /// Keeps the cluster's folder after it is dropped, even if the test passes.
+    pub fn keep_logs(&self) {
+        self.run.keep("kept on request");
+    }
+}
+
+impl Drop for KafkaCluster {
+    fn drop(&mut self) {
+        for node in &self.nodes {
+            node.kill_quietly();
+        }
+        if std::thread::panicking() {
+            self.keep_and_report("the test panicked");
+        } else if self.failed.load(Ordering::SeqCst) {
+            self.keep_and_report("a harness call failed");
+        }
+        self.run.remove_unless_kept();
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text)
+        .map_err(|e| HarnessError::io(format!("writing {}", path.display()), e))
+}

@@ -1,0 +1,310 @@
+//! Kafka's own tools against a [`KafkaCluster`]: reading records back with the console
+//! consumer (an independent reader: kiel's decoder is not involved), end offsets with
+//! GetOffsetShell, and load with ProducerPerformance.
+//!
+//! # References
+//! - Kafka `tools/.../consumer/ConsoleConsumer.java`, `ConsoleConsumerOptions.java`
+//! - Kafka `tools/.../GetOffsetShell.java`, `ProducerPerformance.java`
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use crate::cache::KafkaDistribution;
+use crate::cluster::KafkaCluster;
+use crate::console_format::{
+    self, ConsumedRecord, FIELD_SEPARATOR, HEADER_SEPARATOR, RECORD_SEPARATOR,
+};
+use crate::error::{HarnessError, Result};
+use crate::java::JavaRuntime;
+use crate::perf::{self, PerfResult};
+use crate::tools::{tool_jvm_options, ToolRunner};
+use crate::topics::sanitize;
+use crate::version::KafkaVersion;
+
+/// Extra time a tool gets on top of the caller's timeout, for its JVM to start and join.
+const TOOL_STARTUP_ALLOWANCE: Duration = Duration::from_secs(90);
+
+/// How [`KafkaCluster::consume_with`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Stop after this many records.
+    pub expected: usize,
+    /// Give up when no record arrives for this long (the console consumer's
+    /// `--timeout-ms`).
+    pub idle_timeout: Duration,
+    /// Read with `isolation.level=read_committed` (records of aborted or open
+    /// transactions are skipped).
+    pub read_committed: bool,
+}
+
+impl KafkaCluster {
+    /// Reads `topic` from the beginning with Kafka's console consumer until `expected`
+    /// records arrived, and returns them ordered by partition and offset. Fails with
+    /// [`HarnessError::TooFewRecords`] when no record arrives for `timeout` before that.
+    /// It stops at `expected`: use [`Self::end_offsets`] to check that there are no more.
+    pub async fn consume_all(
+        &self,
+        topic: &str,
+        expected: usize,
+        timeout: Duration,
+    ) -> Result<Vec<ConsumedRecord>> {
+        self.consume_with(
+            topic,
+            &ReadOptions {
+                expected,
+                idle_timeout: timeout,
+                read_committed: false,
+            },
+        )
+        .await
+    }
+
+    /// [`Self::consume_all`] with all options.
+    pub async fn consume_with(
+        &self,
+        topic: &str,
+        options: &ReadOptions,
+    ) -> Result<Vec<ConsumedRecord>> {
+        let result = self.consume_inner(topic, options).await;
+        self.note(result)
+    }
+
+    async fn consume_inner(
+        &self,
+        topic: &str,
+        options: &ReadOptions,
+    ) -> Result<Vec<ConsumedRecord>> {
+        if options.expected == 0 {
+            return Ok(Vec::new());
+        }
+        let null_marker = format!(
+            "kiel-null-{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        );
+        let property = |k: &str, v: &str| -> [OsString; 2] {
+            ["--property".into(), format!("{k}={v}").into()]
+        };
+        let bytes = "org.apache.kafka.common.serialization.BytesDeserializer";
+        let idle_ms = options.idle_timeout.as_millis().max(1).to_string();
+        let mut args: Vec<OsString> = vec![
+            "--bootstrap-server".into(),
+            self.live_addresses().join(",").into(),
+            "--topic".into(),
+            topic.into(),
+            "--from-beginning".into(),
+            "--max-messages".into(),
+            options.expected.to_string().into(),
+            "--timeout-ms".into(),
+            idle_ms.into(),
+        ];
+        for [k, v] in [
+            property("print.timestamp", "true"),
+            property("print.partition", "true"),
+            property("print.offset", "true"),
+            property("print.headers", "true"),
+            property("print.key", "true"),
+            property("print.value", "true"),
+            property("key.separator", &FIELD_SEPARATOR.to_string()),
+            property("headers.separator", &HEADER_SEPARATOR.to_string()),
+            property("line.separator", &RECORD_SEPARATOR.to_string()),
+            property("null.literal", &null_marker),
+            property("key.deserializer", bytes),
+            property("value.deserializer", bytes),
+            property("headers.deserializer", bytes),
+        ] {
+            args.push(k);
+            args.push(v);
+        }
+        if options.read_committed {
+            args.push("--consumer-property".into());
+            args.push("isolation.level=read_committed".into());
+        }
+        let tools = self.tool_runner().await?;
+        let output = tools
+            .run(
+                "org.apache.kafka.tools.consumer.ConsoleConsumer",
+                args,
+                &tool_jvm_options(),
+                &format!("consume-{}", sanitize(topic)),
+                options.idle_timeout + TOOL_STARTUP_ALLOWANCE,
+            )
+            .await?;
+        let raw = std::fs::read(&output.stdout)
+            .map_err(|e| HarnessError::io(format!("reading {}", output.stdout.display()), e))?;
+        let mut records = console_format::parse_output(&raw, &null_marker)?;
+        // Running out of time is a normal exit for the console consumer; anything else
+        // that failed is a tool failure.
+        if records.len() < options.expected {
+            let stderr = std::fs::read_to_string(&output.stderr).unwrap_or_default();
+            if !output.success && !stderr.contains("TimeoutException") {
+                return Err(output.failure("ConsoleConsumer"));
+            }
+            return Err(HarnessError::TooFewRecords {
+                topic: topic.to_owned(),
+                expected: options.expected,
+                got: records.len(),
+                output: output.stdout,
+            });
+        }
+        records.sort_by_key(|r| (r.partition, r.offset));
+        Ok(records)
+    }
+
+    /// The log end offset of every partition of `topic` (from Kafka's GetOffsetShell), in
+    /// partition order.
+    pub async fn end_offsets(&self, topic: &str) -> Result<Vec<(i32, i64)>> {
+        let result = async {
+            let args: Vec<OsString> = vec![
+                "--bootstrap-server".into(),
+                self.live_addresses().join(",").into(),
+                "--topic".into(),
+                topic.into(),
+                "--time".into(),
+                "-1".into(),
+            ];
+            let tools = self.tool_runner().await?;
+            let output = tools
+                .run(
+                    "org.apache.kafka.tools.GetOffsetShell",
+                    args,
+                    &tool_jvm_options(),
+                    &format!("end-offsets-{}", sanitize(topic)),
+                    TOOL_STARTUP_ALLOWANCE,
+                )
+                .await?
+                .check("GetOffsetShell")?;
+            let text = std::fs::read_to_string(&output.stdout)
+                .map_err(|e| HarnessError::io(format!("reading {}", output.stdout.display()), e))?;
+            parse_offsets(&text, topic)
+        }
+        .await;
+        self.note(result)
+    }
+
+    /// Runs Kafka's `ProducerPerformance`: `records` records of `record_size` random bytes
+    /// to `topic` as fast as possible, with the producer properties given (e.g.
+    /// `("acks", "all")`; `bootstrap.servers` is set by the harness). The tool runs with
+    /// the JVM's default JIT and GC, as a benchmark peer should.
+    pub async fn run_producer_perf(
+        &self,
+        topic: &str,
+        records: u64,
+        record_size: u32,
+        producer_properties: &[(&str, &str)],
+    ) -> Result<PerfResult> {
+        let result = async {
+            let mut args: Vec<OsString> = vec![
+                "--topic".into(),
+                topic.into(),
+                "--num-records".into(),
+                records.to_string().into(),
+                "--record-size".into(),
+                record_size.to_string().into(),
+                "--throughput".into(),
+                "-1".into(),
+                "--producer-props".into(),
+                format!("bootstrap.servers={}", self.live_addresses().join(",")).into(),
+            ];
+            args.extend(
+                producer_properties
+                    .iter()
+                    .map(|(k, v)| OsString::from(format!("{k}={v}"))),
+            );
+            let tools = self.tool_runner().await?;
+            let output = tools
+                .run(
+                    "org.apache.kafka.tools.ProducerPerformance",
+                    args,
+                    &[],
+                    &format!("producer-perf-{}", sanitize(topic)),
+                    Duration::from_secs(600),
+                )
+                .await?
+                .check("ProducerPerformance")?;
+            let text = std::fs::read_to_string(&output.stdout)
+                .map_err(|e| HarnessError::io(format!("reading {}", output.stdout.display()), e))?;
+            perf::parse_summary(&text)
+        }
+        .await;
+        self.note(result)
+    }
+
+    /// The tool runner: made at start for local clusters, on first use (which may
+    /// download the jars) for the others.
+    pub(crate) async fn tool_runner(&self) -> Result<&ToolRunner> {
+        self.tools
+            .get_or_try_init(|| async {
+                let source = self.tool_source.clone();
+                let dir = self.run.path().to_path_buf();
+                tokio::task::spawn_blocking(move || -> Result<ToolRunner> {
+                    let version = match source.version {
+                        Some(v) => v,
+                        None => KafkaVersion::from_env()?,
+                    };
+                    let java = JavaRuntime::locate(source.java.as_deref(), &version)?;
+                    let dist = KafkaDistribution::ensure(&version, &source.cache_dir, &java)?;
+                    let log_config = dir.join("tools-log.properties");
+                    std::fs::write(
+                        &log_config,
+                        crate::resources::tools_log_config(version.logging()),
+                    )
+                    .map_err(|e| {
+                        HarnessError::io(format!("writing {}", log_config.display()), e)
+                    })?;
+                    Ok(ToolRunner::new(
+                        dist.launcher().clone(),
+                        log_config,
+                        dir.join("tools"),
+                    ))
+                })
+                .await
+                .map_err(|e| HarnessError::io("preparing Kafka tools", std::io::Error::other(e)))?
+            })
+            .await
+    }
+}
+
+/// Parses GetOffsetShell lines `topic:partition:offset` for `topic`.
+fn parse_offsets(text: &str, topic: &str) -> Result<Vec<(i32, i64)>> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        // The topic name may itself hold ':' only in theory (Kafka forbids it), so split
+        // from the right.
+        let mut parts = line.rsplitn(3, ':');
+        let (Some(offset), Some(partition), Some(name)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(HarnessError::Parse {
+                what: "GetOffsetShell output",
+                detail: line.to_owned(),
+            });
+        };
+        if name != topic {
+            continue;
+        }
+        let parsed = partition
+            .parse::<i32>()
+            .ok()
+            .zip(offset.parse::<i64>().ok());
+        out.push(parsed.ok_or_else(|| HarnessError::Parse {
+            what: "GetOffsetShell output",
+            detail: line.to_owned(),
+        })?);
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_parsed_per_partition() {
+        let text = "t:1:20\nt:0:10\nother:0:5\n\n";
+        assert_eq!(parse_offsets(text, "t").unwrap(), vec![(0, 10), (1, 20)]);
+        assert!(parse_offsets("garbage\n", "t").is_err());
+        assert!(parse_offsets("t:x:1\n", "t").is_err());
+    }
+}
