@@ -783,3 +783,822 @@ impl Decode for ProduceResponse {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::decode_exact;
+    use crate::frame::encode_request;
+    use crate::messages::test_util::{assert_round_trip, assert_truncations_fail};
+    use proptest::collection::vec;
+    use proptest::option;
+    use proptest::prelude::*;
+
+    fn encode<T: Encode>(value: &T, version: i16) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        value.encode(&mut buf, version).unwrap();
+        buf.to_vec()
+    }
+
+    fn assert_both_ways<T>(value: &T, version: i16, bytes: &[u8])
+    where
+        T: Encode + Decode + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(encode(value, version), bytes, "encode v{version}");
+        let decoded: T = decode_exact(Bytes::copy_from_slice(bytes), version).unwrap();
+        assert_eq!(&decoded, value, "decode v{version}");
+    }
+
+    fn encode_err<T: Encode>(value: &T, version: i16) -> EncodeError {
+        let mut buf = BytesMut::new();
+        let err = value.encode(&mut buf, version).unwrap_err();
+        assert!(buf.is_empty(), "nothing written on error");
+        err
+    }
+
+    fn concat(chunks: &[Bytes]) -> Vec<u8> {
+        chunks.iter().flat_map(|c| c.iter().copied()).collect()
+    }
+
+    fn all_versions() -> impl Iterator<Item = i16> {
+        ProduceRequest::VERSIONS.iter()
+    }
+
+    // -- hand-written vectors ------------------------------------------------------------
+
+    #[test]
+    fn v9_request_bytes() {
+        let request = ProduceRequest {
+            transactional_id: None,
+            acks: -1,
+            timeout_ms: 30_000,
+            topics: vec![TopicProduceData {
+                name: "t1".into(),
+                partitions: vec![PartitionProduceData {
+                    index: 0,
+                    records: Some(Bytes::from_static(&[0xaa, 0xbb, 0xcc])),
+                }],
+            }],
+        };
+        let bytes: &[u8] = &[
+            0x00, // transactional_id: COMPACT_NULLABLE_STRING null
+            0xff, 0xff, // acks: -1
+            0x00, 0x00, 0x75, 0x30, // timeout_ms: 30000
+            0x02, // topic_data: COMPACT_ARRAY of 1 (N + 1)
+            0x03, b't', b'1', // name: COMPACT_STRING of 2
+            0x02, // partition_data: COMPACT_ARRAY of 1
+            0x00, 0x00, 0x00, 0x00, // index: 0
+            0x04, 0xaa, 0xbb, 0xcc, // records: COMPACT_RECORDS of 3
+            0x00, // TAG_BUFFER of the partition
+            0x00, // TAG_BUFFER of the topic
+            0x00, // TAG_BUFFER of the request
+        ];
+        assert_both_ways(&request, 9, bytes);
+        assert_eq!(request.encoded_len(9), bytes.len());
+    }
+
+    #[test]
+    fn v3_request_bytes_are_classic() {
+        let request = ProduceRequest {
+            transactional_id: Some("tx".into()),
+            acks: 1,
+            timeout_ms: 1,
+            topics: vec![TopicProduceData {
+                name: "t".into(),
+                partitions: vec![PartitionProduceData {
+                    index: 2,
+                    records: None,
+                }],
+            }],
+        };
+        let bytes: &[u8] = &[
+            0x00, 0x02, b't', b'x', // transactional_id: NULLABLE_STRING of 2
+            0x00, 0x01, // acks: 1
+            0x00, 0x00, 0x00, 0x01, // timeout_ms: 1
+            0x00, 0x00, 0x00, 0x01, // topic_data: ARRAY of 1
+            0x00, 0x01, b't', // name: STRING of 1
+            0x00, 0x00, 0x00, 0x01, // partition_data: ARRAY of 1
+            0x00, 0x00, 0x00, 0x02, // index: 2
+            0xff, 0xff, 0xff, 0xff, // records: null (INT32 -1)
+        ];
+        assert_both_ways(&request, 3, bytes);
+        assert_eq!(request.encoded_len(3), bytes.len());
+    }
+
+    fn v10_response_with_new_leader() -> ProduceResponse {
+        ProduceResponse {
+            topics: vec![TopicProduceResponse {
+                name: "t".into(),
+                partitions: vec![PartitionProduceResponse {
+                    index: 1,
+                    error_code: 6, // NOT_LEADER_OR_FOLLOWER
+                    base_offset: -1,
+                    log_append_time_ms: -1,
+                    log_start_offset: -1,
+                    record_errors: vec![],
+                    error_message: None,
+                    current_leader: Some(LeaderIdAndEpoch {
+                        leader_id: 2,
+                        leader_epoch: 7,
+                    }),
+                }],
+            }],
+            throttle_time_ms: 0,
+            node_endpoints: vec![NodeEndpoint {
+                node_id: 2,
+                host: "b2".into(),
+                port: 9092,
+                rack: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn v10_response_bytes_with_current_leader() {
+        let response = v10_response_with_new_leader();
+        let mut bytes = vec![
+            0x02, // responses: COMPACT_ARRAY of 1
+            0x02, b't', // name: COMPACT_STRING of 1
+            0x02, // partition_responses: COMPACT_ARRAY of 1
+            0x00, 0x00, 0x00, 0x01, // index: 1
+            0x00, 0x06, // error_code: 6 NOT_LEADER_OR_FOLLOWER
+        ];
+        bytes.extend_from_slice(&[0xff; 8]); // base_offset: -1
+        bytes.extend_from_slice(&[0xff; 8]); // log_append_time_ms: -1
+        bytes.extend_from_slice(&[0xff; 8]); // log_start_offset: -1
+        bytes.extend_from_slice(&[
+            0x01, // record_errors: COMPACT_ARRAY of 0
+            0x00, // error_message: null
+            0x01, // TAG_BUFFER of the partition: 1 field
+            0x00, // tag 0: current_leader
+            0x09, // size: 9 bytes
+            0x00, 0x00, 0x00, 0x02, // leader_id: 2
+            0x00, 0x00, 0x00, 0x07, // leader_epoch: 7
+            0x00, // TAG_BUFFER of current_leader
+            0x00, // TAG_BUFFER of the topic
+            0x00, 0x00, 0x00, 0x00, // throttle_time_ms: 0 (after the responses)
+            0x01, // TAG_BUFFER of the response: 1 field
+            0x00, // tag 0: node_endpoints
+            0x0e, // size: 14 bytes
+            0x02, // node_endpoints: COMPACT_ARRAY of 1
+            0x00, 0x00, 0x00, 0x02, // node_id: 2
+            0x03, b'b', b'2', // host: COMPACT_STRING of 2
+            0x00, 0x00, 0x23, 0x84, // port: 9092
+            0x00, // rack: null
+            0x00, // TAG_BUFFER of the endpoint
+        ]);
+        assert_both_ways(&response, 10, &bytes);
+    }
+
+    #[test]
+    fn v3_response_leaves_out_later_fields() {
+        let response = ProduceResponse {
+            topics: vec![TopicProduceResponse {
+                name: "t".into(),
+                partitions: vec![PartitionProduceResponse {
+                    base_offset: 5,
+                    ..PartitionProduceResponse::default()
+                }],
+            }],
+            throttle_time_ms: 3,
+            node_endpoints: vec![],
+        };
+        let mut bytes = vec![
+            0x00, 0x00, 0x00, 0x01, // responses: ARRAY of 1
+            0x00, 0x01, b't', // name: STRING of 1
+            0x00, 0x00, 0x00, 0x01, // partition_responses: ARRAY of 1
+            0x00, 0x00, 0x00, 0x00, // index: 0
+            0x00, 0x00, // error_code: 0
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, // base_offset: 5
+        ];
+        bytes.extend_from_slice(&[0xff; 8]); // log_append_time_ms: -1
+                                             // (no log_start_offset before v5, no record errors before v8, no tags before v9)
+        bytes.extend_from_slice(&[0x00, 0x00, 0x00, 0x03]); // throttle_time_ms: 3
+        assert_both_ways(&response, 3, &bytes);
+    }
+
+    // -- golden frames from Kafka 4.1.1 and the Java client --------------------------------
+
+    /// (request frame, response frame, version): frames without their size prefix.
+    const GOLDEN: &[(&[u8], &[u8], i16)] = &[
+        (
+            include_bytes!("../../tests/golden/acks1-none/c2-02-produce-v12-request.bin"),
+            include_bytes!("../../tests/golden/acks1-none/c2-03-produce-v12-response.bin"),
+            12,
+        ),
+        (
+            include_bytes!("../../tests/golden/idempotent-zstd/c2-02-produce-v12-request.bin"),
+            include_bytes!("../../tests/golden/idempotent-zstd/c2-03-produce-v12-response.bin"),
+            12,
+        ),
+        (
+            include_bytes!(
+                "../../tests/golden/client39-idempotent-none/c2-02-produce-v11-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/client39-idempotent-none/c2-03-produce-v11-response.bin"
+            ),
+            11,
+        ),
+    ];
+
+    #[test]
+    fn golden_frames_decode_and_encode_to_the_same_bytes() {
+        for &(request_frame, response_frame, version) in GOLDEN {
+            let mut frame = Bytes::from_static(request_frame);
+            let header = RequestHeader::decode(&mut frame, 2).unwrap();
+            assert_eq!(header.api_key, 0);
+            assert_eq!(header.api_version, version);
+            let request: ProduceRequest = decode_exact(frame.clone(), version).unwrap();
+            assert_eq!(request.partition_count(), 1);
+            assert!(request.topics[0].partitions[0].records.is_some());
+            assert_eq!(
+                encode(&request, version),
+                frame.to_vec(),
+                "request v{version}"
+            );
+            assert_eq!(request.encoded_len(version), frame.len());
+
+            // The chunked frame, once the size prefix is dropped, is the Java client's frame.
+            let chunks = request
+                .encode_frame_chunks(
+                    version,
+                    header.correlation_id,
+                    header.client_id.as_deref(),
+                    0,
+                )
+                .unwrap();
+            let whole = concat(&chunks);
+            assert_eq!(&whole[4..], request_frame, "frame v{version}");
+            assert_eq!(whole[..4], ((whole.len() - 4) as i32).to_be_bytes());
+
+            let mut frame = Bytes::from_static(response_frame);
+            let header = crate::header::ResponseHeader::decode(&mut frame, 1).unwrap();
+            let response: ProduceResponse = decode_exact(frame.clone(), version).unwrap();
+            assert_eq!(response.topics.len(), 1);
+            assert_eq!(response.topics[0].name, request.topics[0].name);
+            let partition = &response.topics[0].partitions[0];
+            assert_eq!(partition.error_code, 0);
+            // Java leaves the default -1/-1 leader out of the tag buffer.
+            assert_eq!(partition.current_leader, None);
+            assert_eq!(
+                encode(&response, version),
+                frame.to_vec(),
+                "response v{version}"
+            );
+            assert!(header.tagged_fields.is_empty());
+        }
+    }
+
+    // -- zero copy, encoded_len and the chunked frame ---------------------------------------
+
+    #[test]
+    fn decoded_records_share_the_input_buffer() {
+        let request = many_partitions(3, 4, 50);
+        let bytes = Bytes::from(encode(&request, 12));
+        let decoded: ProduceRequest = decode_exact(bytes.clone(), 12).unwrap();
+        let input = bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len();
+        for partition in decoded.topics.iter().flat_map(|t| &t.partitions) {
+            let records = partition.records.as_ref().unwrap();
+            assert!(
+                input.contains(&(records.as_ptr() as usize)),
+                "records were copied"
+            );
+        }
+    }
+
+    #[test]
+    fn chunks_keep_large_records_apart_and_inline_small_ones() {
+        let big = Bytes::from(vec![7u8; 300]);
+        let small = Bytes::from_static(b"tiny");
+        let request = ProduceRequest {
+            transactional_id: None,
+            acks: -1,
+            timeout_ms: 100,
+            topics: vec![TopicProduceData {
+                name: "t".into(),
+                partitions: vec![
+                    PartitionProduceData {
+                        index: 0,
+                        records: Some(big.clone()),
+                    },
+                    PartitionProduceData {
+                        index: 1,
+                        records: Some(small.clone()),
+                    },
+                    PartitionProduceData {
+                        index: 2,
+                        records: None,
+                    },
+                ],
+            }],
+        };
+        for version in all_versions() {
+            let chunks = request
+                .encode_frame_chunks(version, 9, Some("kiel"), 16)
+                .unwrap();
+            // frame start .. big's prefix | big | the rest, with `small` copied inline
+            assert_eq!(chunks.len(), 3, "v{version}");
+            assert_eq!(chunks[1].as_ptr(), big.as_ptr(), "big records not copied");
+            assert!(chunks
+                .iter()
+                .all(|c| !c.is_empty() && c.as_ptr() != small.as_ptr()));
+            let mut expected = BytesMut::new();
+            encode_request(&request, version, 9, Some("kiel"), &mut expected).unwrap();
+            assert_eq!(concat(&chunks), expected.to_vec(), "v{version}");
+        }
+    }
+
+    #[test]
+    fn chunked_encoding_refuses_unsupported_versions() {
+        let request = many_partitions(1, 1, 1);
+        for version in [2, 13] {
+            assert!(matches!(
+                request.encode_frame_chunks(version, 1, None, 0),
+                Err(EncodeError::UnsupportedVersion {
+                    api_key: 0,
+                    version: v
+                }) if v == version
+            ));
+        }
+    }
+
+    fn many_partitions(topics: usize, partitions: usize, record_len: usize) -> ProduceRequest {
+        ProduceRequest {
+            transactional_id: Some("transactional".into()),
+            acks: -1,
+            timeout_ms: 30_000,
+            topics: (0..topics)
+                .map(|t| TopicProduceData {
+                    name: format!("topic-{t}"),
+                    partitions: (0..partitions)
+                        .map(|p| PartitionProduceData {
+                            index: p as i32,
+                            // Sizes vary so that compact length prefixes take 1 and 2 bytes.
+                            records: Some(Bytes::from(vec![p as u8; record_len + 37 * p])),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn request_with_many_topics_and_partitions() {
+        // Every prefix is checked on a medium request...
+        let medium = many_partitions(8, 8, 3);
+        for version in all_versions() {
+            let bytes = assert_round_trip(&medium, version);
+            assert_eq!(medium.encoded_len(version), bytes.len());
+        }
+        // ... and a large one (1000 partitions, about 0.5 MB) round trips, with a sample of
+        // prefixes.
+        let large = many_partitions(40, 25, 100);
+        assert_eq!(large.partition_count(), 1000);
+        for version in [3, 8, 9, 12] {
+            let mut buf = BytesMut::with_capacity(large.encoded_len(version));
+            large.encode(&mut buf, version).unwrap();
+            assert_eq!(buf.len(), large.encoded_len(version), "v{version}");
+            let bytes = buf.freeze();
+            let decoded: ProduceRequest = decode_exact(bytes.clone(), version).unwrap();
+            assert_eq!(decoded, large);
+            for n in (0..bytes.len())
+                .step_by(bytes.len() / 50)
+                .chain([bytes.len() - 1])
+            {
+                assert!(decode_exact::<ProduceRequest>(bytes.slice(..n), version).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn response_with_many_partitions_and_errors() {
+        let response = ProduceResponse {
+            topics: (0..6)
+                .map(|t| TopicProduceResponse {
+                    name: format!("t{t}"),
+                    partitions: (0..6)
+                        .map(|p| PartitionProduceResponse {
+                            index: p,
+                            error_code: if p % 2 == 0 { 0 } else { 87 }, // INVALID_RECORD
+                            base_offset: i64::from(p) * 100,
+                            log_start_offset: 0,
+                            record_errors: (0..p)
+                                .map(|i| BatchIndexAndErrorMessage {
+                                    batch_index: i,
+                                    batch_index_error_message: (i % 2 == 0)
+                                        .then(|| format!("record {i} is bad")),
+                                })
+                                .collect(),
+                            error_message: (p % 2 == 1).then(|| "batch dropped".into()),
+                            ..PartitionProduceResponse::default()
+                        })
+                        .collect(),
+                })
+                .collect(),
+            throttle_time_ms: 12,
+            node_endpoints: vec![],
+        };
+        for version in 8..=12 {
+            assert_round_trip(&response, version);
+        }
+    }
+
+    // -- fields a version cannot carry ----------------------------------------------------
+
+    #[test]
+    fn leader_discovery_fields_fail_below_v10() {
+        let response = v10_response_with_new_leader();
+        assert!(matches!(
+            encode_err(&response, 9),
+            EncodeError::FieldNotAvailable {
+                field: "node_endpoints",
+                version: 9
+            }
+        ));
+        let leader_only = ProduceResponse {
+            node_endpoints: vec![],
+            ..response.clone()
+        };
+        for version in [3, 8, 9] {
+            assert!(matches!(
+                encode_err(&leader_only, version),
+                EncodeError::FieldNotAvailable {
+                    field: "topics[].partitions[].current_leader",
+                    ..
+                }
+            ));
+        }
+        for version in 10..=12 {
+            assert_round_trip(&response, version);
+        }
+    }
+
+    #[test]
+    fn ignorable_response_fields_are_reset_to_their_defaults_in_old_versions() {
+        let full = ProduceResponse {
+            topics: vec![TopicProduceResponse {
+                name: "t".into(),
+                partitions: vec![PartitionProduceResponse {
+                    index: 3,
+                    error_code: 87,
+                    base_offset: 10,
+                    log_append_time_ms: 1_700_000_000_000,
+                    log_start_offset: 4,
+                    record_errors: vec![BatchIndexAndErrorMessage {
+                        batch_index: 1,
+                        batch_index_error_message: Some("bad".into()),
+                    }],
+                    error_message: Some("dropped".into()),
+                    current_leader: None,
+                }],
+            }],
+            throttle_time_ms: 5,
+            node_endpoints: vec![],
+        };
+        let at = |version: i16| -> ProduceResponse {
+            decode_exact(Bytes::from(encode(&full, version)), version).unwrap()
+        };
+        let mut expected = full.clone();
+        expected.topics[0].partitions[0].record_errors = vec![];
+        expected.topics[0].partitions[0].error_message = None;
+        assert_eq!(at(7), expected);
+        assert_eq!(at(5), expected);
+        expected.topics[0].partitions[0].log_start_offset = -1;
+        assert_eq!(at(4), expected);
+        assert_eq!(at(3), expected);
+        assert_eq!(at(8), full);
+    }
+
+    // -- tagged fields ----------------------------------------------------------------------
+
+    #[test]
+    fn unknown_tagged_fields_are_skipped() {
+        // v12 request whose partition, topic and body each carry an unknown tagged field.
+        let bytes: &[u8] = &[
+            0x00, // transactional_id: null
+            0x00, 0x01, // acks: 1
+            0x00, 0x00, 0x00, 0x0a, // timeout_ms: 10
+            0x02, // topic_data: 1
+            0x02, b't', // name
+            0x02, // partition_data: 1
+            0x00, 0x00, 0x00, 0x04, // index: 4
+            0x01, // records: empty
+            0x01, 0x05, 0x01, 0xee, // partition TAG_BUFFER: tag 5, 1 byte
+            0x01, 0x00, 0x00, // topic TAG_BUFFER: tag 0, empty
+            0x02, 0x01, 0x00, 0x09, 0x02, 0x01, 0x02, // body: tags 1 and 9
+        ];
+        let request: ProduceRequest = decode_exact(Bytes::from_static(bytes), 12).unwrap();
+        assert_eq!(
+            request,
+            ProduceRequest {
+                transactional_id: None,
+                acks: 1,
+                timeout_ms: 10,
+                topics: vec![TopicProduceData {
+                    name: "t".into(),
+                    partitions: vec![PartitionProduceData {
+                        index: 4,
+                        records: Some(Bytes::new()),
+                    }],
+                }],
+            }
+        );
+
+        // v10 response: node_endpoints (tag 0) followed by an unknown tag 3.
+        let mut bytes = encode(&v10_response_with_new_leader(), 10);
+        let tags_at = bytes.len() - 17; // the body's TAG_BUFFER: count, tag, size, 14 bytes
+        assert_eq!(bytes[tags_at..tags_at + 3], [0x01, 0x00, 0x0e]);
+        bytes[tags_at] = 0x02;
+        bytes.extend_from_slice(&[0x03, 0x02, 0xab, 0xcd]);
+        let response: ProduceResponse = decode_exact(Bytes::from(bytes), 10).unwrap();
+        assert_eq!(response, v10_response_with_new_leader());
+    }
+
+    #[test]
+    fn tag_zero_is_unknown_before_v10() {
+        // A v9 partition response whose TAG_BUFFER holds tag 0: not current_leader yet.
+        let mut bytes = vec![0x02, 0x02, b't', 0x02];
+        bytes.extend_from_slice(&[0; 4 + 2 + 8 + 8 + 8]);
+        bytes.extend_from_slice(&[0x01, 0x00]); // record_errors: [], error_message: null
+        bytes.extend_from_slice(&[0x01, 0x00, 0x09, 0, 0, 0, 2, 0, 0, 0, 7, 0x00]);
+        bytes.extend_from_slice(&[0x00, 0, 0, 0, 0, 0x00]); // topic tags, throttle, tags
+        let v9: ProduceResponse = decode_exact(Bytes::from(bytes.clone()), 9).unwrap();
+        assert_eq!(v9.topics[0].partitions[0].current_leader, None);
+        let v10: ProduceResponse = decode_exact(Bytes::from(bytes), 10).unwrap();
+        assert_eq!(
+            v10.topics[0].partitions[0].current_leader,
+            Some(LeaderIdAndEpoch {
+                leader_id: 2,
+                leader_epoch: 7
+            })
+        );
+    }
+
+    #[test]
+    fn known_tagged_fields_must_be_used_up_exactly() {
+        let good = encode(&v10_response_with_new_leader(), 10);
+        // current_leader announced as 10 bytes with one extra byte inside.
+        let at = good.iter().position(|&b| b == 0x09).unwrap();
+        let mut long = good[..at].to_vec();
+        long.push(0x0a);
+        long.extend_from_slice(&good[at + 1..at + 10]);
+        long.push(0x00);
+        long.extend_from_slice(&good[at + 10..]);
+        assert_eq!(
+            decode_exact::<ProduceResponse>(Bytes::from(long), 10),
+            Err(DecodeError::TrailingBytes(1))
+        );
+        // current_leader announced as 8 bytes: its own TAG_BUFFER is cut off.
+        let mut short = good.clone();
+        short[at] = 0x08;
+        assert!(decode_exact::<ProduceResponse>(Bytes::from(short), 10).is_err());
+    }
+
+    // -- bounds and versions ------------------------------------------------------------------
+
+    #[test]
+    fn versions_outside_the_range_are_refused() {
+        let request = many_partitions(1, 1, 1);
+        let mut buf = BytesMut::new();
+        for version in [0, 2, 13] {
+            assert!(matches!(
+                request.encode(&mut buf, version),
+                Err(EncodeError::UnsupportedVersion { api_key: 0, .. })
+            ));
+            assert!(ProduceResponse::default()
+                .encode(&mut buf, version)
+                .is_err());
+            assert!(matches!(
+                decode_exact::<ProduceRequest>(Bytes::new(), version),
+                Err(DecodeError::UnsupportedVersion { api_key: 0, .. })
+            ));
+            assert!(decode_exact::<ProduceResponse>(Bytes::new(), version).is_err());
+        }
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn huge_counts_and_lengths_are_rejected_before_allocating() {
+        // v12 response: responses COMPACT_ARRAY claiming 2^28 - 1 elements.
+        let bytes = Bytes::from_static(&[0xff, 0xff, 0xff, 0x7f, 0x00]);
+        assert!(matches!(
+            decode_exact::<ProduceResponse>(bytes, 12),
+            Err(DecodeError::InvalidLength { .. })
+        ));
+        // v3 request: records claiming 2 GB in a few bytes.
+        let mut bytes = vec![0xff, 0xff, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, b't'];
+        bytes.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xfe, 1, 2]);
+        assert!(matches!(
+            decode_exact::<ProduceRequest>(Bytes::from(bytes), 3),
+            Err(DecodeError::UnexpectedEnd { .. })
+        ));
+    }
+
+    #[test]
+    fn acks_zero_expects_no_response() {
+        let mut request = many_partitions(1, 1, 1);
+        for (acks, expected) in [(0, false), (1, true), (-1, true)] {
+            request.acks = acks;
+            assert_eq!(request.expects_response(), expected);
+        }
+    }
+
+    // -- property tests ------------------------------------------------------------------------
+
+    fn name() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9._-]{0,12}"
+    }
+
+    fn since<T: std::fmt::Debug + Clone + 'static>(
+        present: bool,
+        strategy: impl Strategy<Value = T> + 'static,
+        default: T,
+    ) -> BoxedStrategy<T> {
+        if present {
+            strategy.boxed()
+        } else {
+            Just(default).boxed()
+        }
+    }
+
+    fn records() -> impl Strategy<Value = Option<Bytes>> {
+        option::of(vec(any::<u8>(), 0..150).prop_map(Bytes::from))
+    }
+
+    fn request() -> impl Strategy<Value = ProduceRequest> {
+        let partition = (any::<i32>(), records())
+            .prop_map(|(index, records)| PartitionProduceData { index, records });
+        let topic = (name(), vec(partition, 0..4))
+            .prop_map(|(name, partitions)| TopicProduceData { name, partitions });
+        (
+            option::of(name()),
+            any::<i16>(),
+            any::<i32>(),
+            vec(topic, 0..4),
+        )
+            .prop_map(
+                |(transactional_id, acks, timeout_ms, topics)| ProduceRequest {
+                    transactional_id,
+                    acks,
+                    timeout_ms,
+                    topics,
+                },
+            )
+    }
+
+    fn partition_response(version: i16) -> impl Strategy<Value = PartitionProduceResponse> {
+        let record_error =
+            (any::<i32>(), option::of(name())).prop_map(|(i, message)| BatchIndexAndErrorMessage {
+                batch_index: i,
+                batch_index_error_message: message,
+            });
+        let leader =
+            (any::<i32>(), any::<i32>()).prop_map(|(leader_id, leader_epoch)| LeaderIdAndEpoch {
+                leader_id,
+                leader_epoch,
+            });
+        (
+            (any::<i32>(), any::<i16>(), any::<i64>(), any::<i64>()),
+            since(version >= LOG_START_OFFSET, any::<i64>(), -1),
+            since(version >= RECORD_ERRORS, vec(record_error, 0..3), vec![]),
+            since(version >= RECORD_ERRORS, option::of(name()), None),
+            since(version >= LEADER_DISCOVERY, option::of(leader), None),
+        )
+            .prop_map(
+                |(
+                    (index, error_code, base_offset, log_append_time_ms),
+                    log_start_offset,
+                    record_errors,
+                    error_message,
+                    current_leader,
+                )| PartitionProduceResponse {
+                    index,
+                    error_code,
+                    base_offset,
+                    log_append_time_ms,
+                    log_start_offset,
+                    record_errors,
+                    error_message,
+                    current_leader,
+                },
+            )
+    }
+
+    fn response(version: i16) -> impl Strategy<Value = ProduceResponse> {
+        let topic = (name(), vec(partition_response(version), 0..4))
+            .prop_map(|(name, partitions)| TopicProduceResponse { name, partitions });
+        let node = (any::<i32>(), name(), any::<i32>(), option::of(name())).prop_map(
+            |(node_id, host, port, rack)| NodeEndpoint {
+                node_id,
+                host,
+                port,
+                rack,
+            },
+        );
+        (
+            vec(topic, 0..4),
+            any::<i32>(),
+            since(version >= LEADER_DISCOVERY, vec(node, 0..3), vec![]),
+        )
+            .prop_map(
+                |(topics, throttle_time_ms, node_endpoints)| ProduceResponse {
+                    topics,
+                    throttle_time_ms,
+                    node_endpoints,
+                },
+            )
+    }
+
+    fn any_version() -> impl Strategy<Value = i16> {
+        ProduceRequest::VERSIONS.min..=ProduceRequest::VERSIONS.max
+    }
+
+    proptest! {
+        #[test]
+        fn request_round_trip(version in any_version(), request in request()) {
+            let bytes = assert_round_trip(&request, version);
+            prop_assert_eq!(request.encoded_len(version), bytes.len());
+        }
+
+        #[test]
+        fn response_round_trip((version, response) in any_version().prop_flat_map(|v| (Just(v), response(v)))) {
+            assert_round_trip(&response, version);
+        }
+
+        #[test]
+        fn chunks_concatenate_to_the_frame(
+            version in any_version(),
+            request in request(),
+            inline_below in 0usize..100,
+            correlation_id: i32,
+            client_id in option::of(name()),
+        ) {
+            let chunks = request
+                .encode_frame_chunks(version, correlation_id, client_id.as_deref(), inline_below)
+                .unwrap();
+            let mut expected = BytesMut::new();
+            encode_request(&request, version, correlation_id, client_id.as_deref(), &mut expected)
+                .unwrap();
+            prop_assert_eq!(concat(&chunks), expected.to_vec());
+            // Every records blob at or above the threshold is a chunk of its own, uncopied.
+            let kept_apart = request
+                .topics
+                .iter()
+                .flat_map(|t| &t.partitions)
+                .filter_map(|p| p.records.as_ref())
+                .filter(|r| !r.is_empty() && r.len() >= inline_below)
+                .count();
+            let shared = chunks
+                .iter()
+                .filter(|c| {
+                    request
+                        .topics
+                        .iter()
+                        .flat_map(|t| &t.partitions)
+                        .filter_map(|p| p.records.as_ref())
+                        .any(|r| !r.is_empty() && r.as_ptr() == c.as_ptr())
+                })
+                .count();
+            prop_assert_eq!(shared, kept_apart);
+            prop_assert!(chunks.iter().all(|c| !c.is_empty()));
+        }
+
+        #[test]
+        fn decoding_random_bytes_never_panics(data in vec(any::<u8>(), 0..160), version in any::<i16>()) {
+            let data = Bytes::from(data);
+            let _ = decode_exact::<ProduceRequest>(data.clone(), version);
+            let _ = decode_exact::<ProduceResponse>(data, version);
+        }
+
+        #[test]
+        fn decoding_corrupted_messages_never_panics(
+            (version, response) in any_version().prop_flat_map(|v| (Just(v), response(v))),
+            request in request(),
+            position: prop::sample::Index,
+            byte: u8,
+        ) {
+            for mut bytes in [encode(&response, version), encode(&request, version)] {
+                if !bytes.is_empty() {
+                    let i = position.index(bytes.len());
+                    bytes[i] = byte;
+                }
+                let bytes = Bytes::from(bytes);
+                let _ = decode_exact::<ProduceResponse>(bytes.clone(), version);
+                let _ = decode_exact::<ProduceRequest>(bytes, version);
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_golden_frames_fail() {
+        for &(request_frame, response_frame, version) in GOLDEN {
+            let mut frame = Bytes::from_static(request_frame);
+            RequestHeader::decode(&mut frame, 2).unwrap();
+            assert_truncations_fail::<ProduceRequest>(&frame, version);
+            let mut frame = Bytes::from_static(response_frame);
+            crate::header::ResponseHeader::decode(&mut frame, 1).unwrap();
+            assert_truncations_fail::<ProduceResponse>(&frame, version);
+        }
+    }
+}
