@@ -1,0 +1,90 @@
+//! Per-topic state shared by all threads that call a partitioner.
+//!
+//! Lookups take a read lock and borrow the topic as `&str`, so the common path neither
+//! allocates nor serialises threads that produce to different topics. The topic name is copied
+//! once, the first time the topic is seen. Entries are never removed: the map holds one small
+//! entry per topic the producer has written to, like Java's per-topic partitioner state.
+//!
+//! # References
+//! - Apache Kafka `clients/.../producer/RoundRobinPartitioner.java` (a concurrent map from
+//!   topic to counter).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{PoisonError, RwLock};
+
+/// A concurrent map from topic name to per-topic state `T`.
+pub(super) struct TopicMap<T> {
+    entries: RwLock<HashMap<Box<str>, T>>,
+}
+
+impl<T> TopicMap<T> {
+    /// An empty map.
+    pub(super) fn new() -> Self {
+        Self {
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Runs `use_state` on the state of `topic`, creating it with `create` if it is missing.
+    ///
+    /// `use_state` gets a shared reference: `T` brings its own interior mutability (an atomic
+    /// or a mutex) so that threads working on different topics do not block each other.
+    pub(super) fn with<R>(
+        &self,
+        topic: &str,
+        create: impl FnOnce() -> T,
+        use_state: impl FnOnce(&T) -> R,
+    ) -> R {
+        {
+            // A panic elsewhere cannot leave the map half-updated (insertion is the only write),
+            // so a poisoned lock is still safe to use.
+            let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(state) = entries.get(topic) {
+                return use_state(state);
+            }
+        }
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        let state = entries.entry(Box::from(topic)).or_insert_with(create);
+        use_state(state)
+    }
+
+    /// Number of topics seen so far.
+    pub(super) fn len(&self) -> usize {
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl<T> fmt::Debug for TopicMap<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TopicMap")
+            .field("topics", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn state_is_created_once_per_topic() {
+        let map = TopicMap::new();
+        let bump = |topic: &str| {
+            map.with(
+                topic,
+                || AtomicU32::new(10),
+                |n| n.fetch_add(1, Ordering::Relaxed),
+            )
+        };
+        assert_eq!(bump("a"), 10);
+        assert_eq!(bump("a"), 11);
+        assert_eq!(bump("b"), 10);
+        assert_eq!(bump("a"), 12);
+        assert_eq!(map.len(), 2);
+    }
+}
