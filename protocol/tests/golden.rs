@@ -29,6 +29,7 @@ use kiel_protocol::header::{RequestHeader, ResponseHeader};
 use kiel_protocol::messages::api_versions::ApiVersionsRequest;
 use kiel_protocol::messages::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
 use kiel_protocol::messages::metadata::MetadataRequest;
+use kiel_protocol::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
 use kiel_protocol::record::{
     verify_batch, BatchOptions, RecordBatch, RecordBatchBuilder, RecordHeader, TimestampType,
     RECORD_BATCH_OVERHEAD,
@@ -753,6 +754,134 @@ fn init_producer_id_responses_give_the_producer_id() {
         errors <= 1,
         "at most the first run met a loading coordinator"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Produce
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn produce_requests_re_encode_byte_for_byte_and_carry_the_client_batch() {
+    for run in runs() {
+        for frame in run.frames_of(ApiKey::Produce, true) {
+            let request: ProduceRequest = check_request(&frame);
+            let meta = &frame.meta;
+            let acks: i16 = meta.int("acks");
+            assert_eq!(request.acks, acks, "{}", frame.name);
+            let run_acks = match run.expected.str("acks") {
+                "all" => -1,
+                other => other.parse().unwrap_or(i16::MIN),
+            };
+            assert_eq!(acks, run_acks, "{}", frame.name);
+            assert!(request.expects_response());
+            assert_eq!(request.timeout_ms, meta.int::<i32>("timeout_ms"));
+            assert_eq!(request.transactional_id, None, "{}", frame.name);
+            // encoded_len is exactly the body: the frame minus its header.
+            let mut body = frame.bytes.clone();
+            let header_version = ProduceRequest::request_header_version(frame.version());
+            assert!(RequestHeader::decode(&mut body, header_version).is_ok());
+            assert_eq!(
+                request.encoded_len(frame.version()),
+                body.len(),
+                "{}",
+                frame.name
+            );
+
+            // The batch in the request is the one extract.py cut out as client_batch.bin.
+            let batch = read(&run.dir.join("client_batch.bin"));
+            let expected = ProduceRequest {
+                transactional_id: None,
+                acks,
+                timeout_ms: request.timeout_ms,
+                topics: vec![TopicProduceData {
+                    name: run.topic().to_owned(),
+                    partitions: vec![PartitionProduceData {
+                        index: run.expected.int("partition"),
+                        records: Some(batch.clone()),
+                    }],
+                }],
+            };
+            assert_eq!(request, expected, "{}", frame.name);
+            let size: usize = meta.int(&format!(
+                "topic.{}.partition.{}.records_size",
+                run.topic(),
+                run.expected.str("partition")
+            ));
+            assert_eq!(
+                batch.len(),
+                size,
+                "{}: size the Java client reported",
+                frame.name
+            );
+        }
+    }
+}
+
+#[test]
+fn produce_responses_give_the_base_offset() {
+    for run in runs() {
+        let frames = run.frames_of(ApiKey::Produce, false);
+        assert_eq!(frames.len(), 1, "{}", run.name);
+        for frame in frames {
+            let response = check_response::<ProduceRequest>(&frame);
+            let meta = &frame.meta;
+            assert_eq!(
+                response.throttle_time_ms,
+                meta.int::<i32>("throttle_time_ms")
+            );
+            assert_eq!(meta.str("node_endpoints"), "");
+            assert!(response.node_endpoints.is_empty(), "{}", frame.name);
+            let [topic] = response.topics.as_slice() else {
+                panic!("{}: one topic expected", frame.name);
+            };
+            assert_eq!(topic.name, meta.str("topics"));
+            assert_eq!(topic.name, run.topic());
+            let [partition] = topic.partitions.as_slice() else {
+                panic!("{}: one partition expected", frame.name);
+            };
+            let q = format!("topic.{}.partition.{}.", topic.name, partition.index);
+            assert_eq!(partition.index, run.expected.int::<i32>("partition"));
+            assert_eq!(
+                partition.error_code,
+                meta.int::<i16>(&format!("{q}error_code"))
+            );
+            assert_eq!(partition.error_code, 0, "{}", frame.name);
+            assert_eq!(
+                partition.base_offset,
+                meta.int::<i64>(&format!("{q}base_offset"))
+            );
+            assert_eq!(
+                partition.base_offset,
+                run.expected.int::<i64>("base_offset")
+            );
+            assert_eq!(
+                partition.log_append_time_ms,
+                meta.int::<i64>(&format!("{q}log_append_time_ms"))
+            );
+            assert_eq!(
+                partition.log_start_offset,
+                meta.int::<i64>(&format!("{q}log_start_offset"))
+            );
+            assert!(partition.record_errors.is_empty(), "{}", frame.name);
+            assert_eq!(
+                partition.error_message.as_deref(),
+                meta.opt(&format!("{q}error_message"))
+            );
+            // Java shows the default -1/-1 when the tagged field is absent.
+            let leader = partition
+                .current_leader
+                .map_or((-1, -1), |l| (l.leader_id, l.leader_epoch));
+            assert_eq!(
+                leader,
+                (
+                    meta.int::<i32>(&format!("{q}current_leader_id")),
+                    meta.int::<i32>(&format!("{q}current_leader_epoch"))
+                ),
+                "{}",
+                frame.name
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
