@@ -15,11 +15,12 @@
 /// The reflected form of the IEEE polynomial 0x04C11DB7.
 const REFLECTED_POLYNOMIAL: u32 = 0xEDB8_8320;
 
-/// CRC of every byte value, for byte-at-a-time processing.
-const TABLE: [u32; 256] = build_table();
+/// Lookup tables for slicing-by-8: `TABLES[0][b]` is the CRC of the byte `b`, and
+/// `TABLES[k][b]` is the CRC of `b` followed by `k` zero bytes.
+const TABLES: [[u32; 256]; 8] = build_tables();
 
-const fn build_table() -> [u32; 256] {
-    let mut table = [0u32; 256];
+const fn build_tables() -> [[u32; 256]; 8] {
+    let mut tables = [[0u32; 256]; 8];
     let mut byte = 0;
     while byte < 256 {
         let mut crc = byte as u32;
@@ -32,10 +33,25 @@ const fn build_table() -> [u32; 256] {
             };
             bit += 1;
         }
-        table[byte] = crc;
+        tables[0][byte] = crc;
         byte += 1;
     }
-    table
+    let mut k = 1;
+    while k < 8 {
+        let mut byte = 0;
+        while byte < 256 {
+            let previous = tables[k - 1][byte];
+            tables[k][byte] = (previous >> 8) ^ tables[0][(previous & 0xFF) as usize];
+            byte += 1;
+        }
+        k += 1;
+    }
+    tables
+}
+
+/// Feeds one byte into the (pre-inverted) CRC register.
+fn update_byte(crc: u32, byte: u8) -> u32 {
+    TABLES[0][usize::from((crc as u8) ^ byte)] ^ (crc >> 8)
 }
 
 /// CRC-32/IEEE (zlib's `crc32`) of `bytes`.
@@ -44,10 +60,25 @@ const fn build_table() -> [u32; 256] {
 /// `consistent_random` partitioner; see
 /// [`ConsistentRandomPartitioner`](super::ConsistentRandomPartitioner).
 pub fn crc32_ieee(bytes: &[u8]) -> u32 {
-    let crc = bytes.iter().fold(u32::MAX, |crc, &byte| {
-        TABLE[usize::from((crc as u8) ^ byte)] ^ (crc >> 8)
-    });
-    !crc
+    let mut crc = u32::MAX;
+    let mut blocks = bytes.chunks_exact(8);
+    for block in &mut blocks {
+        // Eight bytes at a time: the low four are combined with the register, and each byte
+        // is looked up in the table that accounts for the bytes following it in the block.
+        let low = crc ^ u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+        crc = TABLES[7][usize::from(low as u8)]
+            ^ TABLES[6][usize::from((low >> 8) as u8)]
+            ^ TABLES[5][usize::from((low >> 16) as u8)]
+            ^ TABLES[4][usize::from((low >> 24) as u8)]
+            ^ TABLES[3][usize::from(block[4])]
+            ^ TABLES[2][usize::from(block[5])]
+            ^ TABLES[1][usize::from(block[6])]
+            ^ TABLES[0][usize::from(block[7])];
+    }
+    !blocks
+        .remainder()
+        .iter()
+        .fold(crc, |crc, &byte| update_byte(crc, byte))
 }
 
 #[cfg(test)]
