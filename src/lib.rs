@@ -1,3 +1,48 @@
-//! kiel: a pure-Rust Apache Kafka producer. (being written)
+//! kiel: a pure-Rust Apache Kafka producer.
+//!
+//! ```no_run
+//! # async fn example() -> kiel::Result<()> {
+//! let producer = kiel::Producer::new("127.0.0.1:9092").await?;
+//! let metadata = producer.produce("events", kiel::Record::key_value("k", "v"))?.await?;
+//! println!("written to partition {} at offset {}", metadata.partition, metadata.offset);
+//! producer.close().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Layers, bottom up: [`protocol`] (the sans-IO wire codec), the cluster state (leaders per
+//! partition, healed on errors), the accumulator (*unsent*: per-partition batches), the sender
+//! (*sent*: one request per broker, retries in order), one task per connection, and the
+//! public [`Producer`]. See [`producer`] for when bytes leave and how outcomes are reported.
+//!
+//! # References
+//! - `../shared/design/architecture.md` in the project's steering repository
+//! - Kafka protocol guide: <https://kafka.apache.org/protocol>
+
 pub use kiel_protocol as protocol;
+
+mod accumulator;
+pub mod blocking;
+mod cluster;
+pub mod config;
+mod connection;
+mod delivery;
+mod driver;
+mod error;
 pub mod partitioner;
+pub mod producer;
+mod record;
+mod sender;
+mod shared;
+
+pub use config::{Acks, ProducerConfig};
+pub use delivery::DeliveryFuture;
+pub use error::{Error, Result};
+pub use kiel_protocol::Compression;
+pub use producer::{Producer, ProducerBuilder};
+pub use record::{Header, Record, RecordMetadata, TimestampType};
+
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
+mod sim_tests;

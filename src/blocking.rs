@@ -1,0 +1,118 @@
+//! A blocking facade over [`crate::Producer`] for code without an async runtime.
+//!
+//! [`Producer`] owns a small tokio runtime (one worker thread) that runs the producer's
+//! background task; its methods block the calling thread. Do not call them from inside an
+//! async runtime (tokio panics when a runtime blocks inside another).
+//!
+//! ```no_run
+//! let producer = kiel::blocking::Producer::new("127.0.0.1:9092")?;
+//! let metadata = producer.send("events", kiel::Record::value("hello"))?;
+//! producer.flush(std::time::Duration::from_secs(5));
+//! producer.close();
+//! # Ok::<(), kiel::Error>(())
+//! ```
+//!
+//! # References
+//! - the `postgres` crate's blocking wrapper over `tokio-postgres` (the same shape)
+
+use std::time::Duration;
+
+use crate::config::ProducerConfig;
+use crate::error::{Error, Result};
+use crate::record::{Record, RecordMetadata};
+
+/// A record's pending outcome; [`DeliveryHandle::wait`] blocks until it is known.
+#[derive(Debug)]
+pub struct DeliveryHandle {
+    future: crate::DeliveryFuture,
+    runtime: std::sync::Arc<tokio::runtime::Runtime>,
+}
+
+impl DeliveryHandle {
+    /// Blocks until the record is acknowledged or fails.
+    pub fn wait(self) -> Result<RecordMetadata> {
+        self.runtime.block_on(self.future)
+    }
+}
+
+/// A blocking producer. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Producer {
+    inner: crate::Producer,
+    runtime: std::sync::Arc<tokio::runtime::Runtime>,
+}
+
+impl Producer {
+    /// Connects with default settings to the comma-separated `bootstrap` brokers.
+    pub fn new(bootstrap: &str) -> Result<Self> {
+        let mut config = ProducerConfig::default();
+        config.set("bootstrap.servers", bootstrap)?;
+        Self::from_config(config)
+    }
+
+    /// Connects with a complete configuration.
+    pub fn from_config(config: ProducerConfig) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("kiel-producer")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Connection {
+                broker: String::new(),
+                message: format!("cannot start the producer's runtime: {e}"),
+            })?;
+        let inner = runtime.block_on(crate::Producer::from_config(config))?;
+        Ok(Self {
+            inner,
+            runtime: std::sync::Arc::new(runtime),
+        })
+    }
+
+    /// Connects with Java / librdkafka properties.
+    pub fn from_properties<I, K, V>(properties: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Self::from_config(ProducerConfig::from_properties(properties)?)
+    }
+
+    /// Queues a record and returns at once (see [`crate::Producer::produce`]).
+    pub fn produce(&self, topic: &str, record: Record) -> Result<DeliveryHandle> {
+        let future = self.inner.produce(topic, record)?;
+        Ok(DeliveryHandle {
+            future,
+            runtime: std::sync::Arc::clone(&self.runtime),
+        })
+    }
+
+    /// Queues a record with a callback (see [`crate::Producer::produce_with_callback`]).
+    pub fn produce_with_callback<F>(&self, topic: &str, record: Record, callback: F) -> Result<()>
+    where
+        F: FnOnce(Result<RecordMetadata>) + Send + 'static,
+    {
+        self.inner.produce_with_callback(topic, record, callback)
+    }
+
+    /// Queues a record (waiting for buffer room) and blocks until it is acknowledged.
+    pub fn send(&self, topic: &str, record: Record) -> Result<RecordMetadata> {
+        self.runtime.block_on(self.inner.send(topic, record))
+    }
+
+    /// Blocks until every record has its outcome or `timeout` passes; returns how many
+    /// records still have none.
+    pub fn flush(&self, timeout: Duration) -> usize {
+        self.runtime.block_on(self.inner.flush(timeout))
+    }
+
+    /// Records not yet written to a broker.
+    pub fn unsent_count(&self) -> usize {
+        self.inner.unsent_count()
+    }
+
+    /// Winds down (see [`crate::Producer::close`]) and blocks until done.
+    pub fn close(self) {
+        self.runtime.block_on(self.inner.close());
+    }
+}

@@ -1,0 +1,384 @@
+//! The public producer: [`Producer`] and [`ProducerBuilder`].
+//!
+//! # Behavior
+//!
+//! ```text
+//!  produce() ──► partitioner ──► unsent: per-partition batch buffer ──┐
+//!     │ (returns a DeliveryFuture at once)                            │ batch.size reached,
+//!     ▼                                                               │ linger.ms passed,
+//!  DeliveryFuture ◄── offsets / errors ◄── sent: one ProduceRequest ◄─┘ or flush / close
+//!                                           per broker, pipelined
+//! ```
+//!
+//! - `produce` encodes the record into its partition's batch and returns at once. Bytes leave
+//!   when the batch is full (`batch.size`), when `linger.ms` has passed since the batch was
+//!   opened, or during [`Producer::flush`] and [`Producer::close`].
+//! - Records of one partition are acknowledged in the order they were produced. With
+//!   idempotence (the default) this holds across retries too.
+//! - Every record gets exactly one outcome: its offset, or an error (refused by the broker,
+//!   `delivery.timeout.ms` passed, or the producer shut down).
+//! - Dropping every handle of a producer without calling [`Producer::close`] does not lose
+//!   records: the background task keeps sending what was produced (bounded by
+//!   `delivery.timeout.ms`) and then stops, and the futures still resolve. If the tokio
+//!   runtime itself shuts down first, unresolved records resolve with [`Error::Closed`].
+//!
+//! # References
+//! - Java `KafkaProducer` (send / flush / close semantics)
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiel_protocol::Compression;
+use tokio::sync::oneshot;
+
+use crate::config::{Acks, ProducerConfig};
+use crate::delivery::DeliveryFuture;
+use crate::error::{Error, Result};
+use crate::partitioner::{Partitioner, PartitionerKind};
+use crate::record::{Record, RecordMetadata};
+use crate::shared::Shared;
+
+struct Inner {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Stop taking records; the driver drains what is queued, then ends.
+        self.shared.begin_close();
+    }
+}
+
+/// An Apache Kafka producer. Cheap to clone; all clones share one set of connections and
+/// buffers. See the [module documentation](self) for when records are sent.
+#[derive(Clone)]
+pub struct Producer {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("config", &self.inner.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Producer {
+    /// Connects to a cluster with default settings. `bootstrap` is a comma-separated list of
+    /// `host:port`; the first broker that answers is used to learn the cluster.
+    ///
+    /// Must be called inside a tokio runtime.
+    pub async fn new(bootstrap: &str) -> Result<Self> {
+        Self::builder().bootstrap_servers(bootstrap).build().await
+    }
+
+    /// A builder with every setting at its default.
+    pub fn builder() -> ProducerBuilder {
+        ProducerBuilder::default()
+    }
+
+    /// Starts a producer from a complete configuration.
+    pub async fn from_config(config: ProducerConfig) -> Result<Self> {
+        config.validate()?;
+        let partitioner: Arc<dyn Partitioner> = match &config.custom_partitioner {
+            Some(p) => Arc::clone(p),
+            // Java's partitioner.ignore.keys makes every record sticky.
+            None if config.partitioner_ignore_keys => {
+                PartitionerKind::UniformSticky.build(config.batch_size)
+            }
+            None => config.partitioner.build(config.batch_size),
+        };
+        let shared = Shared::new(Arc::new(config), partitioner);
+        let (ready_tx, ready_rx) = oneshot::channel();
+        tokio::spawn(crate::driver::run(Arc::clone(&shared), ready_tx));
+        match ready_rx.await {
+            Ok(Ok(())) => Ok(Self {
+                inner: Arc::new(Inner { shared }),
+            }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::Closed),
+        }
+    }
+
+    /// Starts a producer from Java / librdkafka properties (see
+    /// [`ProducerConfig::from_properties`]).
+    pub async fn from_properties<I, K, V>(properties: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Self::from_config(ProducerConfig::from_properties(properties)?).await
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &ProducerConfig {
+        &self.inner.shared.config
+    }
+
+    /// Queues a record for `topic` and returns at once. Await the future for the record's
+    /// [`RecordMetadata`] or error.
+    ///
+    /// Fails at once, sending nothing, when the buffer is full ([`Error::QueueFull`]), the
+    /// record can never be sent ([`Error::RecordTooLarge`], [`Error::InvalidTopic`],
+    /// [`Error::InvalidPartition`]) or the producer is closed.
+    pub fn produce(&self, topic: &str, record: Record) -> Result<DeliveryFuture> {
+        self.inner
+            .shared
+            .produce(topic, record, None)?
+            .ok_or(Error::Closed)
+    }
+
+    /// Queues a record and calls `callback` with its outcome (on the producer's background
+    /// task: keep it short). Fails at once as [`Producer::produce`] does; then the callback is
+    /// not called.
+    pub fn produce_with_callback<F>(&self, topic: &str, record: Record, callback: F) -> Result<()>
+    where
+        F: FnOnce(Result<RecordMetadata>) + Send + 'static,
+    {
+        self.inner
+            .shared
+            .produce(topic, record, Some(Box::new(callback)))
+            .map(|_| ())
+    }
+
+    /// Queues a record, waiting up to `max.block.ms` for buffer room, then waits for its
+    /// acknowledgement.
+    pub async fn send(&self, topic: &str, record: Record) -> Result<RecordMetadata> {
+        self.enqueue(topic, record).await?.await
+    }
+
+    /// Queues a record, waiting up to `max.block.ms` for buffer room; returns the record's
+    /// future without waiting for the acknowledgement.
+    pub async fn enqueue(&self, topic: &str, record: Record) -> Result<DeliveryFuture> {
+        let shared = &self.inner.shared;
+        let deadline = Instant::now() + shared.config.max_block;
+        let mut record = Some(record);
+        loop {
+            let freed = shared.memory_freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            let Some(r) = record.take() else {
+                return Err(Error::Closed);
+            };
+            match shared.produce(topic, r.clone(), None) {
+                Ok(Some(future)) => return Ok(future),
+                Ok(None) => return Err(Error::Closed),
+                Err(Error::QueueFull { .. }) => {
+                    record = Some(r);
+                    if tokio::time::timeout_at(deadline.into(), freed)
+                        .await
+                        .is_err()
+                    {
+                        return Err(Error::Timeout(shared.config.max_block));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sends everything queued now (ignoring `linger.ms`) and waits until every record
+    /// produced so far has its outcome, or `timeout` passes. Returns how many records still
+    /// have no outcome (0 means all are done).
+    pub async fn flush(&self, timeout: Duration) -> usize {
+        let shared = &self.inner.shared;
+        shared.begin_flush();
+        let deadline = Instant::now() + timeout;
+        let remaining = loop {
+            let progress = shared.progress.notified();
+            tokio::pin!(progress);
+            progress.as_mut().enable();
+            let outstanding = shared.outstanding();
+            if outstanding == 0 || shared.closed.load(Ordering::Acquire) {
+                break outstanding;
+            }
+            if tokio::time::timeout_at(deadline.into(), progress)
+                .await
+                .is_err()
+            {
+                break shared.outstanding();
+            }
+        };
+        shared.end_flush();
+        remaining
+    }
+
+    /// Records queued that have not been written to a broker yet (including retries waiting
+    /// to be resent and records waiting for their topic's metadata).
+    pub fn unsent_count(&self) -> usize {
+        self.inner.shared.lock_accumulator().unsent_records()
+    }
+
+    /// Records accepted that have no outcome yet (unsent plus in flight).
+    pub fn outstanding_count(&self) -> usize {
+        self.inner.shared.outstanding()
+    }
+
+    /// Winds down: stops accepting records, sends everything queued, waits for every
+    /// outcome (bounded by `delivery.timeout.ms`), then closes the connections. Other clones
+    /// of this producer are closed too.
+    pub async fn close(&self) {
+        let shared = &self.inner.shared;
+        shared.begin_close();
+        loop {
+            let progress = shared.progress.notified();
+            tokio::pin!(progress);
+            progress.as_mut().enable();
+            if shared.closed.load(Ordering::Acquire) {
+                return;
+            }
+            progress.await;
+        }
+    }
+}
+
+/// Builds a [`Producer`]. Every setter documents its default (the Java client's).
+#[derive(Debug, Default)]
+pub struct ProducerBuilder {
+    config: ProducerConfig,
+    error: Option<Error>,
+}
+
+impl ProducerBuilder {
+    /// `bootstrap.servers`: comma-separated `host:port` list. Required.
+    pub fn bootstrap_servers(mut self, servers: &str) -> Self {
+        if let Err(e) = self.config.set("bootstrap.servers", servers) {
+            self.error.get_or_insert(e);
+        }
+        self
+    }
+
+    /// `client.id`. Default `kiel`.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.config.client_id = id.into();
+        self
+    }
+
+    /// `acks`. Default [`Acks::All`].
+    pub fn acks(mut self, acks: Acks) -> Self {
+        self.config.acks = acks;
+        self
+    }
+
+    /// `linger.ms`. Default 5 ms.
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.config.linger = linger;
+        self
+    }
+
+    /// `batch.size` in bytes. Default 16384.
+    pub fn batch_size(mut self, bytes: usize) -> Self {
+        self.config.batch_size = bytes;
+        self
+    }
+
+    /// `buffer.memory` in bytes. Default 32 MiB.
+    pub fn buffer_memory(mut self, bytes: usize) -> Self {
+        self.config.buffer_memory = bytes;
+        self
+    }
+
+    /// `max.request.size` in bytes. Default 1 MiB.
+    pub fn max_request_size(mut self, bytes: usize) -> Self {
+        self.config.max_request_size = bytes;
+        self
+    }
+
+    /// `compression.type`. Default none.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.config.compression = compression;
+        self
+    }
+
+    /// `compression.level`. Default: the codec's own default.
+    pub fn compression_level(mut self, level: i32) -> Self {
+        self.config.compression_level = Some(level);
+        self
+    }
+
+    /// `retries`. Default `i32::MAX` (`delivery.timeout.ms` bounds retrying).
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.config.retries = retries;
+        self
+    }
+
+    /// `retry.backoff.ms` and `retry.backoff.max.ms`. Default 100 ms and 1 s.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.config.retry_backoff = initial;
+        self.config.retry_backoff_max = max;
+        self
+    }
+
+    /// `request.timeout.ms`. Default 30 s.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.request_timeout = timeout;
+        self
+    }
+
+    /// `delivery.timeout.ms`. Default 120 s.
+    pub fn delivery_timeout(mut self, timeout: Duration) -> Self {
+        self.config.delivery_timeout = timeout;
+        self
+    }
+
+    /// `max.in.flight.requests.per.connection`. Default 5.
+    pub fn max_in_flight(mut self, requests: usize) -> Self {
+        self.config.max_in_flight = requests;
+        self
+    }
+
+    /// `enable.idempotence`. Default on (turned off quietly when `acks` is not `all`, unless
+    /// set explicitly, in which case conflicting settings are an error).
+    pub fn idempotence(mut self, enabled: bool) -> Self {
+        self.config.enable_idempotence = Some(enabled);
+        self
+    }
+
+    /// `max.block.ms`. Default 60 s.
+    pub fn max_block(mut self, timeout: Duration) -> Self {
+        self.config.max_block = timeout;
+        self
+    }
+
+    /// `metadata.max.age.ms`. Default 5 min.
+    pub fn metadata_max_age(mut self, age: Duration) -> Self {
+        self.config.metadata_max_age = age;
+        self
+    }
+
+    /// A built-in partitioner. Default [`PartitionerKind::default`] (Java's).
+    pub fn partitioner(mut self, kind: PartitionerKind) -> Self {
+        self.config.partitioner = kind;
+        self
+    }
+
+    /// A custom partitioner.
+    pub fn custom_partitioner(mut self, partitioner: Arc<dyn Partitioner>) -> Self {
+        self.config.custom_partitioner = Some(partitioner);
+        self
+    }
+
+    /// Sets any property by its Java or librdkafka name.
+    pub fn property(mut self, key: &str, value: &str) -> Self {
+        if let Err(e) = self.config.set(key, value) {
+            self.error.get_or_insert(e);
+        }
+        self
+    }
+
+    /// The configuration as built so far.
+    pub fn config(&self) -> &ProducerConfig {
+        &self.config
+    }
+
+    /// Connects and returns the producer.
+    pub async fn build(self) -> Result<Producer> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        Producer::from_config(self.config).await
+    }
+}
