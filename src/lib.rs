@@ -33,6 +33,7 @@ pub mod partitioner;
 pub mod producer;
 mod record;
 mod sender;
+pub mod serialize;
 mod shared;
 
 pub use config::{Acks, ProducerConfig};
