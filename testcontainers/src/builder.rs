@@ -56,6 +56,7 @@ pub struct KafkaClusterBuilder {
     pub(crate) jvm_options: Option<Vec<String>>,
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) java: Option<PathBuf>,
+    pub(crate) maven: Option<PathBuf>,
     pub(crate) startup_timeout: Duration,
 }
 
@@ -76,6 +77,7 @@ impl Default for KafkaClusterBuilder {
             jvm_options: None,
             cache_dir: None,
             java: None,
+            maven: None,
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
         }
     }
@@ -153,6 +155,13 @@ impl KafkaClusterBuilder {
     /// The `java` launcher (default: `$JAVA_HOME/bin/java`, else `java` on `PATH`).
     pub fn java(mut self, program: impl Into<PathBuf>) -> Self {
         self.java = Some(program.into());
+        self
+    }
+
+    /// The `mvn` program used for the first download (default: `KIEL_MVN`, else `mvn` on
+    /// `PATH`).
+    pub fn maven(mut self, program: impl Into<PathBuf>) -> Self {
+        self.maven = Some(program.into());
         self
     }
 

@@ -96,6 +96,7 @@ impl KafkaDistribution {
         version: &KafkaVersion,
         cache_dir: &Path,
         java: &JavaRuntime,
+        maven: Option<&Path>,
     ) -> Result<Self> {
         let home = cache_dir.join(version.to_string());
         let dist = Self {
@@ -124,7 +125,8 @@ impl KafkaDistribution {
             std::process::id(),
             rand::random::<u32>()
         ));
-        let built = build_into(&staging, &dist);
+        let maven = maven.map_or_else(maven_program, Path::to_path_buf);
+        let built = build_into(&staging, &dist, &maven);
         if let Err(e) = built {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(e);
@@ -157,19 +159,18 @@ fn remove_stale_staging(cache_dir: &Path, version: &KafkaVersion) {
     }
 }
 
-fn build_into(staging: &Path, dist: &KafkaDistribution) -> Result<()> {
+fn build_into(staging: &Path, dist: &KafkaDistribution, maven: &Path) -> Result<()> {
     let version = &dist.version;
     let libs = staging.join("libs");
     std::fs::create_dir_all(&libs)
         .map_err(|e| HarnessError::io(format!("creating {}", libs.display()), e))?;
-    let maven = maven_program();
 
     let pom = staging.join("kafka-pom.xml");
     write(
         &pom,
         &resources::KAFKA_POM.replace("@KAFKA_VERSION@", &version.to_string()),
     )?;
-    run_maven(&maven, &pom, &libs, false, version, staging)?;
+    run_maven(maven, &pom, &libs, false, version, staging)?;
 
     let missing = missing_logging_jars(&libs, version)?;
     if !missing.is_empty() {
@@ -187,7 +188,7 @@ fn build_into(staging: &Path, dist: &KafkaDistribution) -> Result<()> {
             &logging_pom,
             &resources::LOGGING_POM.replace("@DEPENDENCIES@", &deps),
         )?;
-        run_maven(&maven, &logging_pom, &libs, true, version, staging)?;
+        run_maven(maven, &logging_pom, &libs, true, version, staging)?;
     }
 
     // Format a throwaway node once; nodes copy the result (see `storage`).

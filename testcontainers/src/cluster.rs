@@ -63,6 +63,7 @@ pub(crate) struct ToolSource {
     pub(crate) version: Option<KafkaVersion>,
     pub(crate) cache_dir: PathBuf,
     pub(crate) java: Option<PathBuf>,
+    pub(crate) maven: Option<PathBuf>,
 }
 
 /// A running Kafka cluster. See the crate documentation for an example.
@@ -97,11 +98,15 @@ impl KafkaCluster {
         };
         let cache_dir = builder.effective_cache_dir();
         let distribution = {
-            let (version, cache_dir, java) =
-                (version.clone(), cache_dir.clone(), builder.java.clone());
+            let (version, cache_dir, java, maven) = (
+                version.clone(),
+                cache_dir.clone(),
+                builder.java.clone(),
+                builder.maven.clone(),
+            );
             tokio::task::spawn_blocking(move || {
                 let java = JavaRuntime::locate(java.as_deref(), &version)?;
-                KafkaDistribution::ensure(&version, &cache_dir, &java)
+                KafkaDistribution::ensure(&version, &cache_dir, &java, maven.as_deref())
             })
             .await
             .map_err(|e| HarnessError::io("preparing Kafka", std::io::Error::other(e)))??
@@ -170,7 +175,12 @@ impl KafkaCluster {
             jvm_options: builder.effective_jvm_options(),
             log_config: broker_log_config,
         };
-        let tools = ToolRunner::new(launcher, tools_log_config, run.path().join("tools"));
+        let tools = ToolRunner::new(
+            version.clone(),
+            launcher,
+            tools_log_config,
+            run.path().join("tools"),
+        );
         let mut cluster = Self {
             kind: ClusterKind::Local,
             bootstrap,
@@ -182,6 +192,7 @@ impl KafkaCluster {
                 version: Some(version),
                 cache_dir,
                 java: builder.java.clone(),
+                maven: builder.maven.clone(),
             },
             distribution: Some(distribution),
             failed: AtomicBool::new(false),
@@ -214,9 +225,21 @@ impl KafkaCluster {
 
     /// Records that a harness call failed, so the logs are kept when the cluster is
     /// dropped, and passes the result on.
+    ///
+    /// Misuse that a test may provoke on purpose (controlling a node that cannot be
+    /// controlled, or is in the wrong state) does not count.
     pub(crate) fn note<T>(&self, result: Result<T>) -> Result<T> {
-        if result.is_err() {
-            self.failed.store(true, Ordering::SeqCst);
+        if let Err(e) = &result {
+            let misuse = matches!(
+                e,
+                HarnessError::NodeControlUnsupported { .. }
+                    | HarnessError::BadNodeState { .. }
+                    | HarnessError::UnknownNode { .. }
+                    | HarnessError::InvalidArgument(_)
+            );
+            if !misuse {
+                self.failed.store(true, Ordering::SeqCst);
+            }
         }
         result
     }
@@ -343,6 +366,45 @@ impl KafkaCluster {
         let result = self
             .wait_until_listed(&serving, &serving, self.startup_timeout)
             .await;
+        self.note(result)
+    }
+
+    /// Waits until a Metadata request to every serving node (running, not paused) lists
+    /// exactly the brokers `expected`, e.g. after a pause until the paused node is fenced.
+    pub async fn wait_for_brokers(&self, expected: &[i32], timeout: Duration) -> Result<()> {
+        let via: Vec<i32> = if self.kind == ClusterKind::Local {
+            self.nodes
+                .iter()
+                .filter(|n| n.is_serving())
+                .map(|n| n.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if via.is_empty() {
+            let mut want = expected.to_vec();
+            want.sort_unstable();
+            let deadline = Instant::now() + timeout;
+            loop {
+                let listed = self.metadata_inner(&[]).await.map(|r| {
+                    let mut ids: Vec<i32> = r.brokers.iter().map(|b| b.node_id).collect();
+                    ids.sort_unstable();
+                    ids
+                });
+                match listed {
+                    Ok(ids) if ids == want => return Ok(()),
+                    _ if Instant::now() >= deadline => {
+                        return self.note(Err(HarnessError::Timeout {
+                            what: format!("Metadata to list brokers {want:?}"),
+                            waited: timeout,
+                            details: format!("last: {listed:?}"),
+                        }))
+                    }
+                    _ => tokio::time::sleep(POLL_INTERVAL).await,
+                }
+            }
+        }
+        let result = self.wait_until_listed(expected, &via, timeout).await;
         self.note(result)
     }
 

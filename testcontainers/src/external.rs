@@ -64,6 +64,7 @@ impl KafkaCluster {
                 version: builder.version.clone(),
                 cache_dir: builder.effective_cache_dir(),
                 java: builder.java.clone(),
+                maven: builder.maven.clone(),
             },
             distribution: None,
             failed: AtomicBool::new(false),

@@ -47,19 +47,28 @@ pub(crate) fn parse_summary(stdout: &str) -> Result<PerfResult> {
                 crate::logs::tail_lines(stdout, 5)
             ),
         })?;
-    // Every number in order: records, rec/s, MB/s, avg, max, p50, p95, p99, p99.9 (the
-    // "99.9" of the last label counts too, so take the first nine).
-    let numbers: Vec<f64> = line
-        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .filter_map(|t| t.trim_end_matches('.').parse::<f64>().ok())
-        .collect();
     let bad = || HarnessError::Parse {
         what: "ProducerPerformance summary",
         detail: line.to_owned(),
     };
-    let [records, rps, mbps, avg, max, p50, p95, p99, p999, ..] = numbers[..] else {
+    // Comma-separated parts; each starts with its number ("258 ms 50th"), and the MB/s
+    // figure is in the parentheses of the second part.
+    let first_number =
+        |part: &str| -> Option<f64> { part.split_whitespace().next()?.parse::<f64>().ok() };
+    let parts: Vec<&str> = line.split(',').map(str::trim).collect();
+    let [sent, rate, avg, max, p50, p95, p99, p999] = parts[..] else {
         return Err(bad());
     };
+    let mbps = rate
+        .split_once('(')
+        .and_then(|(_, inner)| first_number(inner));
+    let numbers = [sent, rate, avg, max, p50, p95, p99, p999].map(first_number);
+    let [Some(records), Some(rps), Some(avg), Some(max), Some(p50), Some(p95), Some(p99), Some(p999)] =
+        numbers
+    else {
+        return Err(bad());
+    };
+    let mbps = mbps.ok_or_else(bad)?;
     if records < 0.0 || records.fract() != 0.0 {
         return Err(bad());
     }

@@ -82,10 +82,30 @@ impl KafkaCluster {
             rand::random::<u64>(),
             rand::random::<u64>()
         );
-        let property = |k: &str, v: &str| -> [OsString; 2] {
-            ["--property".into(), format!("{k}={v}").into()]
-        };
+        let tools = self.tool_runner().await?;
+        // A file rather than `--property`: 4.2+ prints a deprecation notice for that
+        // option on stdout, where it would mix with the records.
+        let formatter_config =
+            tools.scratch_file(&format!("formatter-{}.properties", sanitize(topic)))?;
         let bytes = "org.apache.kafka.common.serialization.BytesDeserializer";
+        let settings = [
+            ("print.timestamp", "true".to_owned()),
+            ("print.partition", "true".to_owned()),
+            ("print.offset", "true".to_owned()),
+            ("print.headers", "true".to_owned()),
+            ("print.key", "true".to_owned()),
+            ("print.value", "true".to_owned()),
+            ("key.separator", java_escape(FIELD_SEPARATOR)),
+            ("headers.separator", java_escape(HEADER_SEPARATOR)),
+            ("line.separator", java_escape(RECORD_SEPARATOR)),
+            ("null.literal", null_marker.clone()),
+            ("key.deserializer", bytes.to_owned()),
+            ("value.deserializer", bytes.to_owned()),
+            ("headers.deserializer", bytes.to_owned()),
+        ];
+        let text: String = settings.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&formatter_config, text)
+            .map_err(|e| HarnessError::io(format!("writing {}", formatter_config.display()), e))?;
         let idle_ms = options.idle_timeout.as_millis().max(1).to_string();
         let mut args: Vec<OsString> = vec![
             "--bootstrap-server".into(),
@@ -97,30 +117,13 @@ impl KafkaCluster {
             options.expected.to_string().into(),
             "--timeout-ms".into(),
             idle_ms.into(),
+            "--formatter-config".into(),
+            formatter_config.into(),
         ];
-        for [k, v] in [
-            property("print.timestamp", "true"),
-            property("print.partition", "true"),
-            property("print.offset", "true"),
-            property("print.headers", "true"),
-            property("print.key", "true"),
-            property("print.value", "true"),
-            property("key.separator", &FIELD_SEPARATOR.to_string()),
-            property("headers.separator", &HEADER_SEPARATOR.to_string()),
-            property("line.separator", &RECORD_SEPARATOR.to_string()),
-            property("null.literal", &null_marker),
-            property("key.deserializer", bytes),
-            property("value.deserializer", bytes),
-            property("headers.deserializer", bytes),
-        ] {
-            args.push(k);
-            args.push(v);
-        }
         if options.read_committed {
-            args.push("--consumer-property".into());
-            args.push("isolation.level=read_committed".into());
+            args.push("--isolation-level".into());
+            args.push("read_committed".into());
         }
-        let tools = self.tool_runner().await?;
         let output = tools
             .run(
                 "org.apache.kafka.tools.consumer.ConsoleConsumer",
@@ -203,7 +206,7 @@ impl KafkaCluster {
                 record_size.to_string().into(),
                 "--throughput".into(),
                 "-1".into(),
-                "--producer-props".into(),
+                producer_property_option(&self.tool_runner().await?.version).into(),
                 format!("bootstrap.servers={}", self.live_addresses().join(",")).into(),
             ];
             args.extend(
@@ -243,7 +246,12 @@ impl KafkaCluster {
                         None => KafkaVersion::from_env()?,
                     };
                     let java = JavaRuntime::locate(source.java.as_deref(), &version)?;
-                    let dist = KafkaDistribution::ensure(&version, &source.cache_dir, &java)?;
+                    let dist = KafkaDistribution::ensure(
+                        &version,
+                        &source.cache_dir,
+                        &java,
+                        source.maven.as_deref(),
+                    )?;
                     let log_config = dir.join("tools-log.properties");
                     std::fs::write(
                         &log_config,
@@ -253,6 +261,7 @@ impl KafkaCluster {
                         HarnessError::io(format!("writing {}", log_config.display()), e)
                     })?;
                     Ok(ToolRunner::new(
+                        version,
                         dist.launcher().clone(),
                         log_config,
                         dir.join("tools"),
@@ -262,6 +271,21 @@ impl KafkaCluster {
                 .map_err(|e| HarnessError::io("preparing Kafka tools", std::io::Error::other(e)))?
             })
             .await
+    }
+}
+
+/// `\uXXXX`, the Java properties escape of `c`.
+fn java_escape(c: char) -> String {
+    format!("\\u{:04x}", u32::from(c))
+}
+
+/// ProducerPerformance's option for producer properties: `--command-property` from 4.2
+/// on (where `--producer-props` is deprecated), `--producer-props` before.
+fn producer_property_option(version: &KafkaVersion) -> &'static str {
+    if (version.major(), version.minor()) >= (4, 2) {
+        "--command-property"
+    } else {
+        "--producer-props"
     }
 }
 
@@ -306,5 +330,15 @@ mod tests {
         assert_eq!(parse_offsets(text, "t").unwrap(), vec![(0, 10), (1, 20)]);
         assert!(parse_offsets("garbage\n", "t").is_err());
         assert!(parse_offsets("t:x:1\n", "t").is_err());
+    }
+
+    #[test]
+    fn option_names_follow_the_tools_release() {
+        let v = |s: &str| KafkaVersion::parse(s).unwrap();
+        assert_eq!(producer_property_option(&v("3.9.1")), "--producer-props");
+        assert_eq!(producer_property_option(&v("4.1.2")), "--producer-props");
+        assert_eq!(producer_property_option(&v("4.2.0")), "--command-property");
+        assert_eq!(producer_property_option(&v("4.3.1")), "--command-property");
+        assert_eq!(java_escape('\u{1f}'), "\\u001f");
     }
 }

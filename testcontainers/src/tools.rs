@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::error::{HarnessError, Result};
 use crate::java::{HeapSize, JvmLauncher};
 use crate::spawner::{self, Signal};
+use crate::version::KafkaVersion;
 
 /// JVM options for short-lived tools: the C1 compiler only and the serial collector start
 /// a JVM faster and use less CPU, which matters more than peak speed for a tool that runs
@@ -62,6 +63,8 @@ impl ToolOutput {
 /// Everything needed to start tools of one distribution.
 #[derive(Debug)]
 pub(crate) struct ToolRunner {
+    /// The release the tools come from (their options differ between releases).
+    pub(crate) version: KafkaVersion,
     launcher: JvmLauncher,
     log_config: PathBuf,
     output_dir: PathBuf,
@@ -70,13 +73,27 @@ pub(crate) struct ToolRunner {
 
 impl ToolRunner {
     /// Tools from `launcher`'s jars that log per `log_config` and write into `output_dir`.
-    pub(crate) fn new(launcher: JvmLauncher, log_config: PathBuf, output_dir: PathBuf) -> Self {
+    pub(crate) fn new(
+        version: KafkaVersion,
+        launcher: JvmLauncher,
+        log_config: PathBuf,
+        output_dir: PathBuf,
+    ) -> Self {
         Self {
+            version,
             launcher,
             log_config,
             output_dir,
             counter: AtomicU32::new(0),
         }
+    }
+
+    /// A fresh file path in the output folder, for a configuration file a tool reads.
+    pub(crate) fn scratch_file(&self, label: &str) -> Result<PathBuf> {
+        std::fs::create_dir_all(&self.output_dir)
+            .map_err(|e| HarnessError::io(format!("creating {}", self.output_dir.display()), e))?;
+        let seq = self.counter.fetch_add(1, Ordering::Relaxed);
+        Ok(self.output_dir.join(format!("{seq:03}-{label}")))
     }
 
     /// Runs `main_class` with `args` until it exits or `timeout` passes (then it is
