@@ -15,7 +15,7 @@
 //! # References
 //! - Java `RecordAccumulator` (ready / drain), KIP-98 (sequence numbers per partition)
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -56,6 +56,9 @@ pub(crate) struct ProducerBatch {
     /// Bytes of `buffer.memory` held by this batch.
     pub reserved: usize,
     pub last_error: Option<Error>,
+    /// The last attempt's outcome is unknown (connection lost, timed out): the broker may
+    /// have written it. Such a batch must be resolved before sequences are reset.
+    pub in_doubt: bool,
 }
 
 impl ProducerBatch {
@@ -117,8 +120,8 @@ pub(crate) struct Appended {
 /// All unsent records.
 pub(crate) struct Accumulator {
     config: AccumulatorConfig,
-    topics: HashMap<Arc<str>, Vec<PartitionQueue>>,
-    pending: HashMap<Arc<str>, VecDeque<PendingRecord>>,
+    topics: BTreeMap<Arc<str>, Vec<PartitionQueue>>,
+    pending: BTreeMap<Arc<str>, VecDeque<PendingRecord>>,
     /// Records not yet written to a broker (queued or waiting for metadata).
     unsent_records: usize,
 }
@@ -144,8 +147,8 @@ impl Accumulator {
     pub(crate) fn new(config: AccumulatorConfig) -> Self {
         Self {
             config,
-            topics: HashMap::new(),
-            pending: HashMap::new(),
+            topics: BTreeMap::new(),
+            pending: BTreeMap::new(),
             unsent_records: 0,
         }
     }
@@ -180,6 +183,11 @@ impl Accumulator {
             .entry(Arc::clone(topic))
             .or_default()
             .push_back(pending);
+    }
+
+    /// Whether records wait for `topic`'s metadata.
+    pub(crate) fn has_pending(&self, topic: &str) -> bool {
+        self.pending.contains_key(topic)
     }
 
     /// Takes every record waiting for `topic`.
@@ -295,12 +303,18 @@ impl Accumulator {
     /// With `first_batch_alone` (idempotence), a partition whose first batch is not yet
     /// acknowledged has at most one batch in flight: a broker with no state for the producer
     /// accepts any sequence, so a later batch must not arrive before the first one lands.
+    ///
+    /// With `in_doubt_only` (an epoch bump is waiting), only batches whose last attempt had
+    /// an unknown outcome are sent, one per partition at a time, so they resolve under the
+    /// epoch and sequence they were written with.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn drain(
         &mut self,
         now: Instant,
         flushing: bool,
         max_in_flight_per_partition: usize,
         first_batch_alone: bool,
+        in_doubt_only: bool,
         mut leader_of: impl FnMut(&str, i32) -> Option<i32>,
         mut take_for: impl FnMut(i32, usize) -> bool,
     ) -> Vec<(i32, ProducerBatch)> {
@@ -315,6 +329,28 @@ impl Accumulator {
                     max_in_flight_per_partition
                 };
                 if slot.in_flight >= limit {
+                    continue;
+                }
+                if in_doubt_only {
+                    if slot.in_flight > 0 {
+                        continue;
+                    }
+                    let Some(position) = slot.queue.iter().position(|b| b.in_doubt) else {
+                        continue;
+                    };
+                    let due = slot.queue[position].retry_at.is_none_or(|t| t <= now);
+                    let Some(leader) = leader_of(topic, partition) else {
+                        continue;
+                    };
+                    if !due || !take_for(leader, slot.queue[position].size()) {
+                        continue;
+                    }
+                    if let Some(batch) = slot.queue.remove(position) {
+                        slot.in_flight += 1;
+                        slot.in_flight_leader = Some(leader);
+                        self.unsent_records -= batch.record_count() as usize;
+                        out.push((leader, batch));
+                    }
                     continue;
                 }
                 if slot.queue.is_empty() {
@@ -403,6 +439,45 @@ impl Accumulator {
         }
     }
 
+    /// Whether any queued batch's last attempt had an unknown outcome.
+    pub(crate) fn has_in_doubt(&self) -> bool {
+        self.topics
+            .values()
+            .flatten()
+            .any(|p| p.queue.iter().any(|b| b.in_doubt))
+    }
+
+    /// Restarts every partition's sequence numbers at 0 under a new producer id or epoch:
+    /// queued batches get new sequences in queue order (finished ones are patched and their
+    /// CRC recomputed), and the next new batch continues from there. Call only when nothing
+    /// is in flight.
+    pub(crate) fn resequence(&mut self, producer_id: i64, producer_epoch: i16) {
+        for slot in self.topics.values_mut().flatten() {
+            let mut next = 0i32;
+            for batch in &mut slot.queue {
+                let sequence = next;
+                next = record::increment_sequence(next, batch.record_count() as i32);
+                batch.sequence = Some(sequence);
+                batch.in_doubt = false;
+                if let Some(data) = batch.data.take() {
+                    let mut bytes = data.to_vec();
+                    match record::patch_producer_state(
+                        &mut bytes,
+                        producer_id,
+                        producer_epoch,
+                        sequence,
+                    ) {
+                        Ok(()) => batch.data = Some(Bytes::from(bytes)),
+                        // Our own batch always parses; keep the old bytes if it somehow does not.
+                        Err(_) => batch.data = Some(data),
+                    }
+                }
+            }
+            slot.next_sequence = next;
+            slot.acked_sequence = None;
+        }
+    }
+
     /// The sequence after the last acknowledged batch of a partition.
     pub(crate) fn acked_sequence(&mut self, topic: &str, partition: i32) -> Option<i32> {
         self.partition_mut(topic, partition)?.acked_sequence
@@ -485,6 +560,7 @@ fn close_open(topic: &Arc<str>, partition: i32, slot: &mut PartitionQueue) {
             sequence: None,
             reserved: open.reserved,
             last_error: None,
+            in_doubt: false,
         });
     }
 }

@@ -13,7 +13,7 @@
 //! - Java `Metadata.java` (epoch checks, `requestUpdate`), librdkafka PR #4677 and sarama
 //!   PR #372 (do not cache "topic missing" forever, do not wipe on partial refresh)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,10 +88,10 @@ pub(crate) struct MetadataUpdate {
 /// The cluster as the producer knows it.
 #[derive(Debug)]
 pub(crate) struct ClusterState {
-    brokers: HashMap<i32, BrokerAddress>,
-    topics: HashMap<Arc<str>, Arc<TopicInfo>>,
-    missing: HashMap<Arc<str>, MissingTopic>,
-    wanted: HashSet<Arc<str>>,
+    brokers: BTreeMap<i32, BrokerAddress>,
+    topics: BTreeMap<Arc<str>, Arc<TopicInfo>>,
+    missing: BTreeMap<Arc<str>, MissingTopic>,
+    wanted: BTreeSet<Arc<str>>,
     max_age: Duration,
     backoff: Duration,
     last_refresh: Option<Instant>,
@@ -103,10 +103,10 @@ pub(crate) struct ClusterState {
 impl ClusterState {
     pub(crate) fn new(max_age: Duration, backoff: Duration) -> Self {
         Self {
-            brokers: HashMap::new(),
-            topics: HashMap::new(),
-            missing: HashMap::new(),
-            wanted: HashSet::new(),
+            brokers: BTreeMap::new(),
+            topics: BTreeMap::new(),
+            missing: BTreeMap::new(),
+            wanted: BTreeSet::new(),
             max_age,
             backoff,
             last_refresh: None,
@@ -185,16 +185,13 @@ impl ClusterState {
     }
 
     /// When [`Self::poll_refresh`] may next have something to do.
-    pub(crate) fn next_refresh_at(&self) -> Option<Instant> {
+    pub(crate) fn next_refresh_at(&self, now: Instant) -> Option<Instant> {
         if self.in_flight {
             return None;
         }
         let due_by_age = self.last_refresh.map(|t| t + self.max_age);
         let due_by_stale = if self.stale {
-            Some(
-                self.last_attempt
-                    .map_or_else(Instant::now, |t| t + self.backoff),
-            )
+            Some(self.last_attempt.map_or(now, |t| t + self.backoff))
         } else {
             None
         };

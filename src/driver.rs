@@ -86,7 +86,7 @@ pub(crate) async fn run(shared: Arc<Shared>, ready: oneshot::Sender<Result<(), E
             break;
         }
         let wake_at = sender
-            .next_wakeup()
+            .next_wakeup(now)
             .map_or(now + Duration::from_secs(3600), |t| t.max(now));
         tokio::select! {
             _ = shared.wake_driver.notified() => {}

@@ -189,15 +189,18 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .get_key_value(topic)
             .map(|(k, v)| (Arc::clone(k), Arc::clone(v)));
+        let mut acc = self.lock_accumulator();
         let result = match info {
-            Some((topic, info)) => {
-                self.append(&topic, &info, &record, timestamp, size, callback, now)
-            }
-            None => {
+            // Records that waited for this topic's metadata go first: while any wait, new
+            // ones queue behind them.
+            Some((topic, info)) if !acc.has_pending(&topic) => self.append(
+                &mut acc, &topic, &info, &record, timestamp, size, callback, now,
+            ),
+            _ => {
                 let topic: Arc<str> = Arc::from(topic);
                 let completion = Completion::new(Arc::clone(&topic));
                 let future = DeliveryFuture::new(Arc::clone(&completion), 0, timestamp);
-                self.lock_accumulator().add_pending(
+                acc.add_pending(
                     &topic,
                     PendingRecord {
                         record,
@@ -212,6 +215,7 @@ impl Shared {
                 Ok(Some(future))
             }
         };
+        drop(acc);
         match &result {
             Ok(_) => {
                 self.outstanding.fetch_add(1, Ordering::AcqRel);
@@ -250,9 +254,12 @@ impl Shared {
         }
     }
 
+    /// Appends to the record's partition; the caller holds the accumulator, so records of
+    /// one topic are placed in the order their callers got the lock.
     #[allow(clippy::too_many_arguments)]
     fn append(
         &self,
+        acc: &mut Accumulator,
         topic: &Arc<str>,
         info: &TopicInfo,
         record: &Record,
@@ -262,9 +269,7 @@ impl Shared {
         now: Instant,
     ) -> Result<Option<DeliveryFuture>, Error> {
         let partition = self.choose_partition(topic, info, record, size)?;
-        let appended = self
-            .lock_accumulator()
-            .append(topic, partition, record, timestamp, size, now)?;
+        let appended = acc.append(topic, partition, record, timestamp, size, now)?;
         if appended.wake_sender {
             self.wake_driver.notify_one();
         }
@@ -299,10 +304,27 @@ impl Shared {
                 Some((k, v)) => (Arc::clone(k), Arc::clone(v)),
                 None => (topic, info),
             };
-            let waiting = self.lock_accumulator().take_pending(&topic);
-            for p in waiting {
-                let result =
-                    self.append(&topic, &info, &p.record, p.timestamp, p.reserved, None, now);
+            // Move every waiting record under one lock, so no new record overtakes them.
+            let mut placed = Vec::new();
+            {
+                let mut acc = self.lock_accumulator();
+                let waiting = acc.take_pending(&topic);
+                for mut p in waiting {
+                    let record = std::mem::take(&mut p.record);
+                    let result = self.append(
+                        &mut acc,
+                        &topic,
+                        &info,
+                        &record,
+                        p.timestamp,
+                        p.reserved,
+                        None,
+                        now,
+                    );
+                    placed.push((p, result));
+                }
+            }
+            for (p, result) in placed {
                 match result {
                     Ok(Some(future)) => {
                         let outer = p.completion;

@@ -43,8 +43,13 @@ pub(crate) struct Faults {
     pub lose_response: f64,
     /// The connection drops before the request is applied.
     pub drop_request: f64,
+    /// The request is applied but the answer never comes and the connection stays open:
+    /// only the producer's request timeout gets it going again.
+    pub swallow_response: f64,
     /// A partition answers a retriable error (nothing written).
     pub retriable_error: f64,
+    /// A partition answers a non-retriable error (nothing written): the batch fails.
+    pub fatal_error: f64,
     /// A partition's leader moves to another broker.
     pub leader_move: f64,
     /// A connection fails to open.
@@ -73,6 +78,10 @@ pub(crate) struct SimPartition {
 
 struct SimConnection {
     broker: i32,
+    /// Responses on a connection come back in request order: none before this time.
+    last_response_at: Instant,
+    /// The network swallowed an answer: nothing more gets through until it is closed.
+    black_holed: bool,
 }
 
 /// The simulated cluster.
@@ -87,9 +96,10 @@ pub(crate) struct SimCluster {
     queue: Vec<(Instant, u64, ConnectionEvent)>,
     seq: u64,
     next_producer_id: i64,
-    /// Records the cluster appended that were later answered with an error (none with
-    /// idempotence; duplicates show here without it).
+    /// Batches appended to the logs.
     pub appended_batches: usize,
+    /// Produce answers per error code, for reports.
+    pub errors: BTreeMap<i16, usize>,
 }
 
 fn encode_response<R: Request>(body: &R::Response, version: i16, correlation_id: i32) -> Bytes
@@ -120,6 +130,7 @@ impl SimCluster {
             seq: 0,
             next_producer_id: 1000,
             appended_batches: 0,
+            errors: BTreeMap::new(),
         }
     }
 
@@ -202,7 +213,14 @@ impl SimCluster {
                     .and_then(|rest| rest.split(':').next())
                     .and_then(|n| n.parse().ok())
                     .unwrap_or(self.brokers[0]);
-                self.conns.insert(id, SimConnection { broker });
+                self.conns.insert(
+                    id,
+                    SimConnection {
+                        broker,
+                        last_response_at: self.now,
+                        black_holed: false,
+                    },
+                );
                 let api_versions = vec![
                     ApiVersion {
                         api_key: 0,
@@ -237,9 +255,14 @@ impl SimCluster {
                 frame,
                 expect_response,
             } => {
-                let Some(broker) = self.conns.get(&id).map(|c| c.broker) else {
+                let Some((broker, black_holed)) =
+                    self.conns.get(&id).map(|c| (c.broker, c.black_holed))
+                else {
                     return;
                 };
+                if black_holed {
+                    return;
+                }
                 if self.chance(self.faults.drop_request) {
                     self.close(id, "dropped before the request arrived");
                     return;
@@ -256,8 +279,19 @@ impl SimCluster {
                     self.close(id, "connection lost after the request was applied");
                     return;
                 }
+                if self.chance(self.faults.swallow_response) {
+                    if let Some(conn) = self.conns.get_mut(&id) {
+                        conn.black_holed = true;
+                    }
+                    return;
+                }
                 if let Some(frame) = response {
-                    let at = self.now + self.latency();
+                    let latency = self.latency();
+                    let Some(conn) = self.conns.get_mut(&id) else {
+                        return;
+                    };
+                    let at = (self.now + latency).max(conn.last_response_at);
+                    conn.last_response_at = at;
                     self.schedule(
                         at,
                         ConnectionEvent::Response {
@@ -377,6 +411,22 @@ impl SimCluster {
             for data in &topic.partitions {
                 let (code, base_offset) =
                     self.append(broker, &topic.name, data.index, data.records.clone());
+                if !code.is_ok() {
+                    *self.errors.entry(code.code()).or_default() += 1;
+                }
+                if std::env::var_os("KIEL_SIM_TRACE").is_some() {
+                    let header = data
+                        .records
+                        .as_deref()
+                        .and_then(|r| kiel_protocol::record::BatchHeader::parse(r).ok());
+                    eprintln!(
+                        "  -> {}-{} epoch {:?} seq {:?}: {code} at {base_offset}",
+                        topic.name,
+                        data.index,
+                        header.map(|h| h.producer_epoch),
+                        header.map(|h| h.base_sequence)
+                    );
+                }
                 partitions.push(PartitionProduceResponse {
                     index: data.index,
                     error_code: code.code(),
@@ -407,6 +457,7 @@ impl SimCluster {
         let brokers = self.brokers.clone();
         let move_leader = self.chance(self.faults.leader_move);
         let transient = self.chance(self.faults.retriable_error);
+        let fatal = self.chance(self.faults.fatal_error);
         let new_leader = brokers[self.rng.random_range(0..brokers.len())];
         let Some(partition) = self
             .topics
@@ -473,6 +524,11 @@ impl SimCluster {
             {
                 return (ErrorCode::None, offset);
             }
+            // Validation failures are properties of a new batch: a duplicate of a batch the
+            // broker already took would have passed them the first time.
+            if fatal {
+                return (ErrorCode::InvalidRecord, -1);
+            }
             let expected = if state.last_sequence < 0 {
                 0
             } else {
@@ -489,6 +545,9 @@ impl SimCluster {
             if state.recent.len() > 5 {
                 state.recent.pop_front();
             }
+        }
+        if fatal && batch.producer_id < 0 {
+            return (ErrorCode::InvalidRecord, -1);
         }
         let base_offset = partition.log.len() as i64;
         for r in batch.records {
@@ -513,7 +572,7 @@ impl SimCluster {
             if done() {
                 return true;
             }
-            let next = [sender.next_wakeup(), self.next_event_at()]
+            let next = [sender.next_wakeup(self.now), self.next_event_at()]
                 .into_iter()
                 .flatten()
                 .min()

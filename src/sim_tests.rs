@@ -2,6 +2,7 @@
 //! cluster in virtual time: no sockets, no sleeps. Each faulty run is seeded; a failing seed
 //! is printed and replays exactly with `KIEL_SIM_SEED=<seed>`.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,7 +42,7 @@ struct Run {
 fn setup(seed: u64, faults: Faults, config: ProducerConfig, partitions: usize) -> Run {
     let partitioner = PartitionerKind::default().build(config.batch_size);
     let shared = Shared::new(Arc::new(config), partitioner);
-    let sender = Sender::new(Arc::clone(&shared));
+    let sender = Sender::new(Arc::clone(&shared)).with_seed(seed);
     let mut sim = SimCluster::new(seed, 3, faults);
     sim.create_topic("t", partitions);
     Run {
@@ -59,7 +60,8 @@ fn produce_all(run: &mut Run, n: u64) {
         let burst = 50.min(n - produced);
         for i in produced..produced + burst {
             let outcomes = Arc::clone(&run.outcomes);
-            let record = Record::key_value(format!("key-{}", i % 17), i.to_string());
+            let record = Record::key_value(format!("key-{}", i % 17), i.to_string())
+                .with_timestamp(1_700_000_000_000 + i as i64);
             let callback = Box::new(move |r| {
                 outcomes
                     .lock()
@@ -92,19 +94,34 @@ fn produce_all(run: &mut Run, n: u64) {
     );
 }
 
-/// Checks: every record has exactly one outcome, all succeeded, each partition's log holds
-/// every record once, in produce order, at the offset its outcome reported.
+/// Checks: every record has exactly one outcome; each partition's log holds every
+/// acknowledged record once, in produce order, at the offset its outcome reported; records
+/// reported failed are not in the log (unless `allow_failures` is false, when any failure is
+/// an error). Returns how many failed.
 fn check_exactly_once_in_order(run: &Run, n: u64) -> Result<(), String> {
+    check_outcomes(run, n, false).map(|_| ())
+}
+
+fn check_outcomes(run: &Run, n: u64, allow_failures: bool) -> Result<usize, String> {
     let outcomes = run.outcomes.lock().unwrap_or_else(|p| p.into_inner());
     if outcomes.len() as u64 != n {
         return Err(format!("{} outcomes for {n} records", outcomes.len()));
     }
     let mut seen = vec![false; n as usize];
+    let mut failed = HashSet::new();
     for (i, r) in outcomes.iter() {
         if std::mem::replace(&mut seen[*i as usize], true) {
             return Err(format!("record {i} has two outcomes"));
         }
-        let m = r.as_ref().map_err(|e| format!("record {i} failed: {e}"))?;
+        let m = match r {
+            Ok(m) => m,
+            Err(e) if allow_failures => {
+                failed.insert(*i);
+                let _ = e;
+                continue;
+            }
+            Err(e) => return Err(format!("record {i} failed: {e}")),
+        };
         let log = &run.sim.topics["t"][m.partition as usize].log;
         let at = log
             .get(m.offset as usize)
@@ -124,6 +141,11 @@ fn check_exactly_once_in_order(run: &Run, n: u64) -> Result<(), String> {
                     .unwrap_or(u64::MAX)
             })
             .collect();
+        if let Some(v) = values.iter().find(|v| failed.contains(v)) {
+            return Err(format!(
+                "record {v} was reported failed but is in partition {p}"
+            ));
+        }
         let mut sorted = values.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -131,14 +153,22 @@ fn check_exactly_once_in_order(run: &Run, n: u64) -> Result<(), String> {
             return Err(format!("partition {p} holds duplicates"));
         }
         if sorted != values {
-            return Err(format!("partition {p} is out of produce order"));
+            let at = values.windows(2).position(|w| w[0] > w[1]).unwrap_or(0);
+            return Err(format!(
+                "partition {p} is out of produce order at offset {}: {:?}",
+                at + 1,
+                &values[at.saturating_sub(3)..(at + 4).min(values.len())]
+            ));
         }
     }
     let total: usize = run.sim.topics["t"].iter().map(|p| p.log.len()).sum();
-    if total as u64 != n {
-        return Err(format!("the logs hold {total} records, {n} were produced"));
+    if total as u64 + failed.len() as u64 != n {
+        return Err(format!(
+            "the logs hold {total} records, {n} were produced and {} failed",
+            failed.len()
+        ));
     }
-    Ok(())
+    Ok(failed.len())
 }
 
 #[test]
@@ -225,7 +255,9 @@ fn faulty() -> Faults {
     Faults {
         lose_response: 0.03,
         drop_request: 0.02,
+        swallow_response: 0.005,
         retriable_error: 0.05,
+        fatal_error: 0.0,
         leader_move: 0.01,
         connect_failure: 0.05,
         max_extra_latency_ms: 20,
@@ -242,7 +274,7 @@ fn seeds() -> Vec<u64> {
     let count = std::env::var("KIEL_SIM_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(300u64);
+        .unwrap_or(10_000u64);
     (0..count).collect()
 }
 
@@ -258,8 +290,33 @@ fn idempotent_producer_survives_seeded_faults_without_loss_duplicates_or_reorder
 }
 
 #[test]
+fn batches_that_fail_for_good_restart_the_sequences_and_the_rest_stay_exactly_once() {
+    let faults = Faults {
+        fatal_error: 0.02,
+        ..faulty()
+    };
+    let mut total_failed = 0;
+    let seeds: Vec<u64> = seeds().into_iter().take(500).collect();
+    for &seed in &seeds {
+        let mut run = setup(seed, faults, config(true), 4);
+        produce_all(&mut run, 300);
+        match check_outcomes(&run, 300, true) {
+            Ok(failed) => total_failed += failed,
+            Err(e) => panic!(
+                "seed {seed} failed: {e}\nreplay: KIEL_SIM_SEED={seed} cargo test -p kiel batches_that_fail_for_good"
+            ),
+        }
+    }
+    assert!(
+        total_failed > 0,
+        "the fault never fired: the test would test nothing"
+    );
+}
+
+#[test]
 fn without_idempotence_every_record_still_gets_one_outcome() {
     let mut duplicated_runs = 0;
+    let mut injected = 0;
     for seed in 0..50 {
         let mut run = setup(seed, faulty(), config(false), 4);
         produce_all(&mut run, 200);
@@ -269,9 +326,14 @@ fn without_idempotence_every_record_still_gets_one_outcome() {
         if total > 200 {
             duplicated_runs += 1;
         }
+        injected += run.sim.errors.values().sum::<usize>();
     }
     // Lost responses make a plain producer write some batches twice: that is what
     // idempotence buys. The count is reported, not hidden.
     eprintln!("runs with duplicates without idempotence: {duplicated_runs}/50");
+    assert!(
+        injected > 0,
+        "no broker error was injected: the test would test nothing"
+    );
     let _ = Bytes::new();
 }

@@ -16,7 +16,7 @@
 //! - Java `Sender.java` (per-node drain, `completeBatch`, `canRetry`), KIP-580 (backoff),
 //!   KIP-98 (sequence numbers), `../shared/design/protocol.md` §4, §7, §8
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,8 @@ use kiel_protocol::messages::init_producer_id::InitProducerIdRequest;
 use kiel_protocol::messages::metadata::MetadataRequest;
 use kiel_protocol::messages::produce::ProduceRequest;
 use kiel_protocol::{ErrorCode, Request};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use crate::accumulator::ProducerBatch;
 use crate::cluster::ClusterState;
@@ -35,8 +37,11 @@ use crate::delivery::Acked;
 use crate::error::Error;
 use crate::shared::Shared;
 
+mod idempotence;
 mod produce;
 mod requests;
+
+use idempotence::Bump;
 
 /// Something the driver must do.
 #[derive(Debug)]
@@ -114,7 +119,7 @@ enum ConnState {
 }
 
 /// Where a connection goes: a known broker, or a bootstrap address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Endpoint {
     Broker(i32),
     Bootstrap(usize),
@@ -152,9 +157,9 @@ pub(crate) struct Sender {
     config: Arc<ProducerConfig>,
     idempotent: bool,
     cluster: ClusterState,
-    conns: HashMap<Endpoint, ConnState>,
-    by_id: HashMap<ConnectionId, Endpoint>,
-    in_flight: HashMap<(ConnectionId, i32), InFlight>,
+    conns: BTreeMap<Endpoint, ConnState>,
+    by_id: BTreeMap<ConnectionId, Endpoint>,
+    in_flight: BTreeMap<(ConnectionId, i32), InFlight>,
     next_connection_id: ConnectionId,
     next_correlation_id: i32,
     next_bootstrap: usize,
@@ -162,14 +167,18 @@ pub(crate) struct Sender {
     producer_id_in_flight: bool,
     producer_id_retry_at: Option<Instant>,
     fatal: Option<Error>,
-    bootstrap_failures: HashMap<usize, String>,
+    bootstrap_failures: BTreeMap<usize, String>,
+    bump: Option<Bump>,
+    resequence_on_new_id: bool,
+    /// Randomness for backoff jitter; seeded in simulations so runs replay exactly.
+    rng: StdRng,
 }
 
-fn backoff(config: &ProducerConfig, attempts: u32) -> Duration {
+fn backoff(config: &ProducerConfig, attempts: u32, rng: &mut StdRng) -> Duration {
     let base = config.retry_backoff.as_secs_f64();
     let max = config.retry_backoff_max.as_secs_f64().max(base);
     let exp = base * 2f64.powi(attempts.saturating_sub(1).min(30) as i32);
-    let jitter = 0.8 + rand::random::<f64>() * 0.4;
+    let jitter = 0.8 + rng.random::<f64>() * 0.4;
     Duration::from_secs_f64((exp.min(max) * jitter).max(0.0))
 }
 
@@ -181,9 +190,9 @@ impl Sender {
             cluster: ClusterState::new(config.metadata_max_age, config.retry_backoff),
             shared,
             config,
-            conns: HashMap::new(),
-            by_id: HashMap::new(),
-            in_flight: HashMap::new(),
+            conns: BTreeMap::new(),
+            by_id: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
             next_connection_id: 1,
             next_correlation_id: 1,
             next_bootstrap: 0,
@@ -191,13 +200,23 @@ impl Sender {
             producer_id_in_flight: false,
             producer_id_retry_at: None,
             fatal: None,
-            bootstrap_failures: HashMap::new(),
+            bootstrap_failures: BTreeMap::new(),
+            bump: None,
+            resequence_on_new_id: false,
+            rng: StdRng::from_os_rng(),
         }
     }
 
     /// A fatal error that stops the producer (e.g. no bootstrap broker ever answered).
     pub(crate) fn fatal_error(&self) -> Option<&Error> {
         self.fatal.as_ref()
+    }
+
+    /// Seeds the backoff jitter (deterministic simulations).
+    #[cfg(test)]
+    pub(crate) fn with_seed(mut self, seed: u64) -> Self {
+        self.rng = StdRng::seed_from_u64(seed);
+        self
     }
 
     /// The error to report when every bootstrap broker failed before the cluster was known.
@@ -224,13 +243,16 @@ impl Sender {
         self.cluster.broker_ids().next().is_some()
     }
 
-    /// Whether everything has been sent and answered (used to finish a close).
-    pub(crate) fn idle(&self) -> bool {
-        !self
-            .in_flight
+    /// Whether any Produce request is in flight.
+    fn produce_in_flight(&self) -> bool {
+        self.in_flight
             .values()
             .any(|f| matches!(f.kind, InFlightKind::Produce { .. }))
-            && self.shared.lock_accumulator().is_empty()
+    }
+
+    /// Whether everything has been sent and answered (used to finish a close).
+    pub(crate) fn idle(&self) -> bool {
+        !self.produce_in_flight() && self.shared.lock_accumulator().is_empty()
     }
 
     fn correlation_id(&mut self) -> i32 {
@@ -449,6 +471,7 @@ impl Sender {
         self.expire(now);
         self.timeouts(now, &mut actions);
         self.refresh_metadata(now, &mut actions);
+        self.maybe_bump();
         self.init_producer_id(now, &mut actions);
         self.send_batches(now, &mut actions);
         actions
@@ -460,7 +483,7 @@ impl Sender {
             .iter()
             .filter(|(_, f)| f.deadline <= now)
             .map(|((c, _), _)| *c)
-            .collect::<HashSet<_>>()
+            .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
         for id in late {
@@ -471,13 +494,13 @@ impl Sender {
     }
 
     /// The earliest time something is due (a linger, a retry, a timeout, a refresh).
-    pub(crate) fn next_wakeup(&self) -> Option<Instant> {
+    pub(crate) fn next_wakeup(&self, now: Instant) -> Option<Instant> {
         let acc_next = self
             .shared
             .lock_accumulator()
             .next_ready_at(self.shared.flushing());
         let flights = self.in_flight.values().map(|f| f.deadline).min();
-        let refresh = self.cluster.next_refresh_at();
+        let refresh = self.cluster.next_refresh_at(now);
         let backoffs = self
             .conns
             .values()

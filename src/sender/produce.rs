@@ -6,7 +6,7 @@
 //! - Java `Sender.java` (`sendProduceRequests`, `completeBatch`, `canRetry`), KIP-98
 //!   (sequence numbers), `../shared/design/protocol.md` §4, §7, §8
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,7 +18,7 @@ use kiel_protocol::record::{
 };
 use kiel_protocol::{Compression, ErrorCode};
 
-use super::{backoff, Action, ConnState, Endpoint, InFlightKind, Sender};
+use super::{backoff, Action, Bump, ConnState, Endpoint, InFlightKind, Sender};
 use crate::accumulator::ProducerBatch;
 use crate::config::Acks;
 use crate::delivery::{Acked, BatchGuard};
@@ -83,10 +83,25 @@ impl Sender {
                 self.split(batch, now);
                 continue;
             }
-            if code == ErrorCode::OutOfOrderSequenceNumber && self.earlier_batch_failed(&batch) {
-                // An earlier batch of this partition failed, so this one arrived with a gap.
-                self.retry_or_fail(batch, ErrorCode::NotLeaderOrFollower, error, now);
-                continue;
+            if self.idempotent && batch.sequence.is_some() {
+                match code {
+                    ErrorCode::OutOfOrderSequenceNumber | ErrorCode::UnknownProducerId => {
+                        if !self.earlier_batch_failed(&batch) {
+                            // The broker should have expected exactly this batch: its state
+                            // for us is gone or different. Restart the sequences.
+                            self.request_bump(Bump::Epoch, code.name());
+                        }
+                        // Otherwise an earlier batch failed and this one arrived with a gap.
+                        self.retry(batch, error, false, now);
+                        continue;
+                    }
+                    ErrorCode::InvalidProducerEpoch | ErrorCode::ProducerFenced => {
+                        self.request_bump(Bump::NewProducerId, code.name());
+                        self.retry(batch, error, false, now);
+                        continue;
+                    }
+                    _ => {}
+                }
             }
             self.retry_or_fail(batch, code, error, now);
         }
@@ -114,40 +129,75 @@ impl Sender {
         }
     }
 
+    /// Retries a batch after `error` when the error is retriable and the batch has attempts
+    /// and time left; fails its records otherwise.
     pub(super) fn retry_or_fail(
         &mut self,
-        mut batch: ProducerBatch,
+        batch: ProducerBatch,
         code: ErrorCode,
         error: Error,
         now: Instant,
     ) {
-        let retriable = code.is_retriable()
-            || matches!(error, Error::Connection { .. } | Error::Protocol { .. });
-        if code.invalidates_metadata() || matches!(error, Error::Connection { .. }) {
+        let connection = matches!(error, Error::Connection { .. } | Error::Protocol { .. });
+        if code.invalidates_metadata() || connection {
             self.cluster.mark_stale();
         }
+        // Outcomes the broker may have applied although we saw no success.
+        let in_doubt = connection
+            || matches!(
+                code,
+                ErrorCode::RequestTimedOut | ErrorCode::NotEnoughReplicasAfterAppend
+            );
+        if code.is_retriable() || connection {
+            self.retry(batch, error, in_doubt, now);
+        } else {
+            self.fail(batch, error);
+        }
+    }
+
+    /// Puts a batch back (in sequence order, with backoff) unless its retries or delivery
+    /// time ran out, in which case its records fail.
+    pub(super) fn retry(
+        &mut self,
+        mut batch: ProducerBatch,
+        error: Error,
+        in_doubt: bool,
+        now: Instant,
+    ) {
         let deadline = batch.created + self.config.delivery_timeout;
-        if retriable
-            && batch.attempts < self.config.retries
-            && now < deadline
-            && self.config.acks != Acks::None
+        if batch.attempts >= self.config.retries
+            || now >= deadline
+            || self.config.acks == Acks::None
         {
-            batch.attempts += 1;
-            batch.retry_at = Some((now + backoff(&self.config, batch.attempts)).min(deadline));
-            tracing::debug!(topic = %batch.topic, partition = batch.partition, attempt = batch.attempts, %error, "retrying batch");
-            batch.last_error = Some(error);
-            self.shared.lock_accumulator().requeue(batch);
+            let error = if now >= deadline {
+                Error::DeliveryTimeout {
+                    timeout_ms: self.config.delivery_timeout.as_millis() as u64,
+                    last_error: Some(Box::new(error)),
+                }
+            } else {
+                error
+            };
+            self.fail(batch, error);
             return;
         }
-        let error = if retriable && now >= deadline {
-            Error::DeliveryTimeout {
-                timeout_ms: self.config.delivery_timeout.as_millis() as u64,
-                last_error: Some(Box::new(error)),
-            }
-        } else {
-            error
-        };
+        batch.attempts += 1;
+        // Once an attempt's outcome was unknown, the batch may be in the log whatever later
+        // attempts say, until one of them succeeds (a duplicate is answered as success).
+        batch.in_doubt |= in_doubt;
+        batch.retry_at =
+            Some((now + backoff(&self.config, batch.attempts, &mut self.rng)).min(deadline));
+        tracing::debug!(topic = %batch.topic, partition = batch.partition, attempt = batch.attempts, %error, "retrying batch");
+        batch.last_error = Some(error);
+        self.shared.lock_accumulator().requeue(batch);
+    }
+
+    /// Fails a batch's records for good. A batch that held sequence numbers leaves a gap,
+    /// so the idempotent producer restarts its sequences.
+    pub(super) fn fail(&mut self, batch: ProducerBatch, error: Error) {
         tracing::warn!(topic = %batch.topic, partition = batch.partition, %error, "batch failed");
+        if batch.sequence.is_some() {
+            self.request_bump(Bump::Epoch, "a batch with sequence numbers failed");
+        }
         self.complete_batch(batch, Err(error));
     }
 
@@ -203,6 +253,7 @@ impl Sender {
                 sequence,
                 reserved: if offset == 0 { batch.reserved } else { 0 },
                 last_error: None,
+                in_doubt: false,
             });
         }
         batch.guard.disarm();
@@ -242,7 +293,7 @@ impl Sender {
                 timeout_ms: self.config.delivery_timeout.as_millis() as u64,
                 last_error: batch.last_error.clone().map(Box::new),
             };
-            self.complete_batch(batch, Err(error));
+            self.fail(batch, error);
         }
         for (topic, p) in pending {
             let missing = self.cluster.missing(&topic);
@@ -273,10 +324,11 @@ impl Sender {
             return;
         }
         let flushing = self.shared.flushing();
+        let bump_pending = self.bump_pending();
         // Which brokers can take a request now, and how much.
-        let mut room: HashMap<i32, usize> = HashMap::new();
-        let mut ready_brokers: HashSet<i32> = HashSet::new();
-        let mut wanted_connections: HashSet<i32> = HashSet::new();
+        let mut room: BTreeMap<i32, usize> = BTreeMap::new();
+        let mut ready_brokers: BTreeSet<i32> = BTreeSet::new();
+        let mut wanted_connections: BTreeSet<i32> = BTreeSet::new();
         for (endpoint, state) in &self.conns {
             if let (
                 Endpoint::Broker(b),
@@ -301,12 +353,13 @@ impl Sender {
         let cluster = &self.cluster;
         let drained = {
             let mut acc = self.shared.lock_accumulator();
-            let mut first: HashSet<i32> = HashSet::new();
+            let mut first: BTreeSet<i32> = BTreeSet::new();
             acc.drain(
                 now,
                 flushing,
                 per_partition,
                 self.idempotent,
+                bump_pending,
                 |topic, partition| {
                     let leader = cluster.leader_for(topic, partition);
                     if let Some(l) = leader {
@@ -334,7 +387,7 @@ impl Sender {
         if drained.is_empty() {
             return;
         }
-        let mut by_broker: HashMap<i32, Vec<ProducerBatch>> = HashMap::new();
+        let mut by_broker: BTreeMap<i32, Vec<ProducerBatch>> = BTreeMap::new();
         for (broker, batch) in drained {
             by_broker.entry(broker).or_default().push(batch);
         }

@@ -61,7 +61,7 @@ impl Sender {
                             epoch = r.producer_epoch,
                             "producer id"
                         );
-                        self.producer_id = Some(ProducerIdentity {
+                        self.new_producer_identity(ProducerIdentity {
                             id: r.producer_id,
                             epoch: r.producer_epoch,
                         });
