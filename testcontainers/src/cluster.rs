@@ -64,6 +64,7 @@ pub(crate) struct ToolSource {
     pub(crate) cache_dir: PathBuf,
     pub(crate) java: Option<PathBuf>,
     pub(crate) maven: Option<PathBuf>,
+    pub(crate) class_data_sharing: bool,
 }
 
 /// A running Kafka cluster. See the crate documentation for an example.
@@ -97,16 +98,24 @@ impl KafkaCluster {
             None => KafkaVersion::from_env()?,
         };
         let cache_dir = builder.effective_cache_dir();
-        let distribution = {
+        let (distribution, archive) = {
             let (version, cache_dir, java, maven) = (
                 version.clone(),
                 cache_dir.clone(),
                 builder.java.clone(),
                 builder.maven.clone(),
             );
+            let cds = builder.class_data_sharing;
             tokio::task::spawn_blocking(move || {
                 let java = JavaRuntime::locate(java.as_deref(), &version)?;
-                KafkaDistribution::ensure(&version, &cache_dir, &java, maven.as_deref())
+                let dist =
+                    KafkaDistribution::ensure(&version, &cache_dir, &java, maven.as_deref())?;
+                let archive = if cds {
+                    crate::cds::ensure_archive(&dist)
+                } else {
+                    None
+                };
+                Ok::<_, HarnessError>((dist, archive))
             })
             .await
             .map_err(|e| HarnessError::io("preparing Kafka", std::io::Error::other(e)))??
@@ -169,10 +178,16 @@ impl KafkaCluster {
             .map(Node::address)
             .collect::<Vec<_>>()
             .join(",");
+        let shared_classes: Vec<String> = archive
+            .iter()
+            .map(|a| format!("-XX:SharedArchiveFile={}", a.display()))
+            .collect();
+        let mut jvm_options = builder.effective_jvm_options();
+        jvm_options.extend(shared_classes.iter().cloned());
         let launch = LaunchSpec {
             launcher: launcher.clone(),
             heap: builder.heap,
-            jvm_options: builder.effective_jvm_options(),
+            jvm_options,
             log_config: broker_log_config,
         };
         let tools = ToolRunner::new(
@@ -180,6 +195,7 @@ impl KafkaCluster {
             launcher,
             tools_log_config,
             run.path().join("tools"),
+            shared_classes,
         );
         let mut cluster = Self {
             kind: ClusterKind::Local,
@@ -193,6 +209,7 @@ impl KafkaCluster {
                 cache_dir,
                 java: builder.java.clone(),
                 maven: builder.maven.clone(),
+                class_data_sharing: builder.class_data_sharing,
             },
             distribution: Some(distribution),
             failed: AtomicBool::new(false),

@@ -65,6 +65,7 @@ impl KafkaCluster {
                 cache_dir: builder.effective_cache_dir(),
                 java: builder.java.clone(),
                 maven: builder.maven.clone(),
+                class_data_sharing: builder.class_data_sharing,
             },
             distribution: None,
             failed: AtomicBool::new(false),

@@ -20,6 +20,9 @@ pub(crate) struct JavaRuntime {
     pub(crate) program: PathBuf,
     /// Its feature release (17 for `17.0.15`, 8 for `1.8.0_392`).
     pub(crate) major: u32,
+    /// What `java -version` printed, to tell runtimes apart (class-data archives are only
+    /// valid for the JVM that wrote them).
+    pub(crate) version_text: String,
 }
 
 /// Results of earlier probes, so a test binary asks each launcher for its version once.
@@ -78,6 +81,7 @@ impl JavaRuntime {
         let runtime = Self {
             program: program.to_path_buf(),
             major,
+            version_text: text.trim().to_owned(),
         };
         if let Ok(mut cache) = PROBED.lock() {
             cache.push(runtime.clone());
@@ -125,7 +129,11 @@ impl JvmLauncher {
             .arg("-Djava.awt.headless=true")
             .arg("-Dfile.encoding=UTF-8")
             .arg("-Dsun.stdout.encoding=UTF-8")
-            .arg("-Dsun.stderr.encoding=UTF-8");
+            .arg("-Dsun.stderr.encoding=UTF-8")
+            // The JVM's own warnings (e.g. about a class-data archive) go to stdout by
+            // default, where they would mix with a tool's output: send them to stderr.
+            .arg("-Xlog:disable")
+            .arg("-Xlog:all=warning:stderr");
         match self.logging {
             LoggingBackend::Log4j2 => {
                 cmd.arg(format!(

@@ -47,6 +47,7 @@
 
 mod builder;
 mod cache;
+mod cds;
 mod cluster;
 mod console_format;
 #[cfg(feature = "docker")]

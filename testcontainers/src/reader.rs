@@ -260,11 +260,20 @@ impl KafkaCluster {
                     .map_err(|e| {
                         HarnessError::io(format!("writing {}", log_config.display()), e)
                     })?;
+                    let archive = if source.class_data_sharing {
+                        crate::cds::ensure_archive(&dist)
+                    } else {
+                        None
+                    };
                     Ok(ToolRunner::new(
                         version,
                         dist.launcher().clone(),
                         log_config,
                         dir.join("tools"),
+                        archive
+                            .iter()
+                            .map(|a| format!("-XX:SharedArchiveFile={}", a.display()))
+                            .collect(),
                     ))
                 })
                 .await

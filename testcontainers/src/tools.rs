@@ -69,6 +69,8 @@ pub(crate) struct ToolRunner {
     log_config: PathBuf,
     output_dir: PathBuf,
     counter: AtomicU32,
+    /// Options every tool JVM gets (the class-data archive).
+    common_options: Vec<String>,
 }
 
 impl ToolRunner {
@@ -78,8 +80,10 @@ impl ToolRunner {
         launcher: JvmLauncher,
         log_config: PathBuf,
         output_dir: PathBuf,
+        common_options: Vec<String>,
     ) -> Self {
         Self {
+            common_options,
             version,
             launcher,
             log_config,
@@ -115,9 +119,11 @@ impl ToolRunner {
             std::fs::File::create(p)
                 .map_err(|e| HarnessError::io(format!("creating {}", p.display()), e))
         };
+        let mut options = self.common_options.clone();
+        options.extend_from_slice(jvm_options);
         let mut cmd =
             self.launcher
-                .command(main_class, &HeapSize::TOOL, &self.log_config, jvm_options);
+                .command(main_class, &HeapSize::TOOL, &self.log_config, &options);
         cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::from(open(&stdout)?))
