@@ -24,6 +24,18 @@ fn unique(name: &str) -> String {
     format!("{name}-{nanos:x}-{:x}", rand::random::<u32>())
 }
 
+/// A fixed recent timestamp for this test run (old ones would be deleted by the broker's
+/// retention while the test runs).
+fn base_timestamp() -> i64 {
+    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+            - 3_600_000
+    })
+}
+
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Records with every shape: keys and null keys, values and null values, headers with null
@@ -42,7 +54,7 @@ fn record(i: u64) -> Record {
             .with_null_header("n")
             .with_header("h", "again");
     }
-    r.with_timestamp(1_700_000_000_000 + i as i64)
+    r.with_timestamp(base_timestamp() + i as i64)
 }
 
 async fn produce_and_check(producer: &Producer, cluster: &KafkaCluster, topic: &str, n: u64) {
@@ -59,7 +71,7 @@ async fn produce_and_check(producer: &Producer, cluster: &KafkaCluster, topic: &
     for (i, f) in futures {
         let m = f.await.unwrap_or_else(|e| panic!("record {i}: {e}"));
         assert_eq!(&*m.topic, topic);
-        assert_eq!(m.timestamp, 1_700_000_000_000 + i as i64);
+        assert_eq!(m.timestamp, base_timestamp() + i as i64);
         assert_eq!(m.timestamp_type, TimestampType::CreateTime);
         placed.entry(m.partition).or_default().push((m.offset, i));
     }
@@ -88,7 +100,7 @@ async fn produce_and_check(producer: &Producer, cluster: &KafkaCluster, topic: &
         assert_eq!(c.value.as_deref(), want.value.as_deref(), "value of {i}");
         assert_eq!(
             c.timestamp,
-            1_700_000_000_000 + *i as i64,
+            base_timestamp() + *i as i64,
             "timestamp of {i}"
         );
         let headers: Vec<(String, Option<Vec<u8>>)> = want
