@@ -1,0 +1,281 @@
+//! The command line: `kiel produce` and `kiel perf`, their options and help texts.
+//!
+//! # References
+//! - clap derive API
+//! - kcat (`-X`, `-K`, `-H`) and Kafka's console producer / ProducerPerformance (option
+//!   names and line format)
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use kiel::Header;
+
+use crate::line_format::{parse_fixed_header, parse_separator};
+use crate::settings::{parse_property, SETTINGS_HELP};
+
+const EXIT_CODES: &str = "\
+Exit codes: 0 every record acknowledged; 1 some records failed or the run could not go on;
+2 bad arguments or producer settings (nothing sent); 130 interrupted (Ctrl-C).";
+
+const PRODUCE_HELP: &str = "\
+Line format: [HEADERS<TAB>][KEY<SEP>]VALUE, one record per line (\\n or \\r\\n endings; bytes
+are sent as they are). HEADERS (with --parse-headers) is `k1:v1,k2:v2`; KEY is there only with
+--key-separator. These are the defaults of Kafka's console producer (parse.headers,
+key.separator, headers.delimiter, headers.separator, headers.key.separator). Separators accept
+\\t, \\\\ and \\xHH escapes. Headers from -H come first, then the line's own.
+
+Examples:
+  printf 'user-1:hello\\nuser-2:world\\n' | kiel produce -b 127.0.0.1:9092 -t events -K :
+  kiel produce -b 127.0.0.1:9092 -t events --file events.txt -H source=import -X acks=1
+  printf 'trace:abc,lang:en\\tk1\\tv1\\n' | kiel produce -b 127.0.0.1:9092 -t events \\
+      --parse-headers -K '\\t'
+
+At the end a summary goes to stdout:
+  N records produced to `TOPIC`, F failed: B bytes in S s (R records/s, M MB/s)
+and failed records to stderr, as `line L: REASON` (at most --max-errors of them).";
+
+const PERF_HELP: &str = "\
+Sends NUM-RECORDS records of RECORD-SIZE random uppercase letters (a fresh payload per record,
+as Kafka's ProducerPerformance does) and prints, like ProducerPerformance, a progress line every
+5 s and a final line:
+  N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency,
+  P ms 50th, P ms 95th, P ms 99th, P ms 99.9th.
+Latency is the time from handing a record to the producer to its acknowledgement.
+
+Without --brokers, a local single-node Apache Kafka is started with kiel-testcontainers
+(needs Java 17+ and Maven; the first run downloads Kafka into ~/.cache/kiel/kafka, or
+$KIEL_KAFKA_CACHE), the topic is created with --partitions partitions, and the broker is
+stopped at the end.
+
+Examples:
+  kiel perf --topic perf --num-records 1000000 --record-size 100 --throughput -1
+  kiel perf -b 127.0.0.1:9092 --topic perf --num-records 500000 --record-size 1024 \\
+      --throughput 50000 -X acks=1 -X linger.ms=10 -X compression.type=lz4";
+
+/// `kiel`: a Kafka producer on the command line, built on the kiel library.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiel",
+    version,
+    about = "Produce records to Apache Kafka and measure producer performance (pure Rust).",
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Produce one record per input line (stdin or --file).
+    #[command(after_help = format!("{PRODUCE_HELP}\n\n{SETTINGS_HELP}\n\n{EXIT_CODES}"))]
+    Produce(ProduceArgs),
+    /// Measure throughput and latency with ProducerPerformance's workload and output.
+    #[command(after_help = format!("{PERF_HELP}\n\n{SETTINGS_HELP}\n\n{EXIT_CODES}"))]
+    Perf(PerfArgs),
+}
+
+/// A separator given on the command line (escapes resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Separator(pub(crate) Vec<u8>);
+
+fn separator(text: &str) -> Result<Separator, String> {
+    parse_separator(text).map(Separator)
+}
+
+/// `kiel produce` options.
+#[derive(Debug, Args)]
+pub(crate) struct ProduceArgs {
+    /// Bootstrap brokers.
+    #[arg(short, long, value_name = "HOST:PORT[,...]")]
+    pub(crate) brokers: String,
+
+    /// Topic to produce to.
+    #[arg(short, long)]
+    pub(crate) topic: String,
+
+    /// Read lines from this file instead of stdin.
+    #[arg(short, long, value_name = "PATH")]
+    pub(crate) file: Option<PathBuf>,
+
+    /// Split each line into KEY and VALUE at the first SEP (e.g. `:` or `\t`).
+    #[arg(short = 'K', long, value_name = "SEP", value_parser = separator)]
+    pub(crate) key_separator: Option<Separator>,
+
+    /// Add this header to every record (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "KEY=VALUE", value_parser = parse_fixed_header)]
+    pub(crate) headers: Vec<Header>,
+
+    /// Read headers at the start of each line: `k1:v1,k2:v2<TAB>...`.
+    #[arg(long)]
+    pub(crate) parse_headers: bool,
+
+    /// Ends the header section of a line (with --parse-headers).
+    #[arg(long, value_name = "SEP", default_value = "\\t", value_parser = separator)]
+    pub(crate) headers_delimiter: Separator,
+
+    /// Separates header pairs (with --parse-headers).
+    #[arg(long, value_name = "SEP", default_value = ",", value_parser = separator)]
+    pub(crate) header_separator: Separator,
+
+    /// Separates a header's key from its value (with --parse-headers).
+    #[arg(long, value_name = "SEP", default_value = ":", value_parser = separator)]
+    pub(crate) header_key_separator: Separator,
+
+    /// A key, value or header value equal to TEXT is sent as null (e.g. for tombstones).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) null_marker: Option<String>,
+
+    /// Set a producer setting (repeatable; see the list below).
+    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
+    pub(crate) properties: Vec<(String, String)>,
+
+    /// Records awaiting acknowledgement at most (bounds memory on huge inputs).
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub(crate) max_outstanding: u64,
+
+    /// Failed records listed at most.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub(crate) max_errors: usize,
+
+    /// Longer lines fail without being sent (or kept in memory).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..=(1 << 31)))]
+    pub(crate) max_line_bytes: u64,
+
+    /// Do not draw a progress bar (it is drawn only when stderr is a terminal anyway).
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+fn throughput(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if !value.is_finite() || value == 0.0 {
+        return Err("must be a positive number of records/s, or -1 for no limit".to_owned());
+    }
+    Ok(value)
+}
+
+/// `kiel perf` options.
+#[derive(Debug, Args)]
+pub(crate) struct PerfArgs {
+    /// Topic to produce to.
+    #[arg(short, long)]
+    pub(crate) topic: String,
+
+    /// Records to send.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) num_records: u64,
+
+    /// Bytes of each record's value.
+    #[arg(long, value_name = "BYTES",
+          value_parser = clap::value_parser!(u32).range(1..=(i32::MAX as i64)))]
+    pub(crate) record_size: u32,
+
+    /// Records/s to aim for; -1 for as fast as possible.
+    #[arg(long, value_name = "RATE", allow_negative_numbers = true, value_parser = throughput)]
+    pub(crate) throughput: f64,
+
+    /// Bootstrap brokers; without it a local Kafka is started (see below).
+    #[arg(short, long, value_name = "HOST:PORT[,...]")]
+    pub(crate) brokers: Option<String>,
+
+    /// Set a producer setting (repeatable; see the list below).
+    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
+    pub(crate) properties: Vec<(String, String)>,
+
+    /// Partitions of the topic created on the local Kafka (without --brokers).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) partitions: Option<u32>,
+
+    /// Do not draw a progress bar (it is drawn only when stderr is a terminal anyway).
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+/// Partitions of the local Kafka's topic unless --partitions says otherwise.
+pub(crate) const DEFAULT_PARTITIONS: u32 = 6;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn perf_accepts_minus_one_and_refuses_zero() {
+        let parse = |t: &str| {
+            Cli::try_parse_from([
+                "kiel",
+                "perf",
+                "--topic",
+                "t",
+                "--num-records",
+                "10",
+                "--record-size",
+                "5",
+                "--throughput",
+                t,
+            ])
+        };
+        let Command::Perf(args) = parse("-1").unwrap().command else {
+            panic!("not perf");
+        };
+        assert_eq!(args.throughput, -1.0);
+        assert_eq!(args.brokers, None);
+        assert_eq!(args.partitions, None);
+        assert!(parse("0").is_err());
+        assert!(parse("fast").is_err());
+        assert!(parse("2.5").is_ok());
+    }
+
+    #[test]
+    fn produce_options_parse() {
+        let cli = Cli::try_parse_from([
+            "kiel",
+            "produce",
+            "-b",
+            "h:1",
+            "-t",
+            "t",
+            "-K",
+            "\\t",
+            "-H",
+            "a=b",
+            "-H",
+            "c=",
+            "-X",
+            "acks=1",
+            "--parse-headers",
+        ])
+        .unwrap();
+        let Command::Produce(args) = cli.command else {
+            panic!("not produce");
+        };
+        assert_eq!(args.key_separator, Some(Separator(b"\t".to_vec())));
+        assert_eq!(
+            args.headers,
+            vec![Header::new("a", "b"), Header::new("c", "")]
+        );
+        assert_eq!(args.properties, vec![("acks".to_owned(), "1".to_owned())]);
+        assert_eq!(args.headers_delimiter, Separator(b"\t".to_vec()));
+        assert!(args.parse_headers);
+        assert!(
+            Cli::try_parse_from(["kiel", "produce", "-b", "h:1", "-t", "t", "-X", "acks"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["kiel", "produce", "-t", "t"]).is_err());
+    }
+}

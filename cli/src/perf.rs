@@ -1,0 +1,230 @@
+//! `kiel perf`: Kafka ProducerPerformance's workload and output with the kiel producer.
+//!
+//! The loop, as ProducerPerformance's: make a payload, note the send time, hand the record
+//! to the producer with a callback that records its latency, then ask the throttler whether
+//! to sleep. When the producer's buffer is full, the record waits for room
+//! (`Producer::enqueue`, bounded by `max.block.ms`, as Java's `send` blocks) and its latency
+//! still counts from the first attempt. At the end the producer is closed (every record has
+//! its outcome) and the total line is printed. Failed records are not counted as sent (as in
+//! ProducerPerformance); the first few are printed on stderr and the exit code is 1.
+//!
+//! # References
+//! - Kafka `tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java`
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use kiel::{Error, Producer, ProducerConfig, Record, RecordMetadata};
+
+use crate::cli::{PerfArgs, DEFAULT_PARTITIONS};
+use crate::error::CliError;
+use crate::interrupt::Interrupt;
+use crate::local_kafka::LocalKafka;
+use crate::payload::PayloadGenerator;
+use crate::perf_stats::{PerfStats, REPORTING_INTERVAL};
+use crate::progress::{spawn_ticker, Progress};
+use crate::settings::producer_config;
+use crate::throttle::Throttler;
+
+/// Failures printed at most.
+const MAX_LISTED_FAILURES: usize = 5;
+
+/// What the callbacks share with the loop.
+struct Shared {
+    stats: Mutex<PerfStats>,
+    acknowledged: AtomicU64,
+    failed: AtomicU64,
+    failures: Mutex<Vec<String>>,
+    progress: Progress,
+}
+
+impl Shared {
+    fn fail(&self, error: &Error) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        let mut listed = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        if listed.len() < MAX_LISTED_FAILURES {
+            listed.push(error.to_string());
+        }
+    }
+
+    /// The outcome of a record sent at `sent_at` with a value of `bytes` bytes.
+    fn complete(&self, sent_at: Instant, bytes: u64, outcome: kiel::Result<RecordMetadata>) {
+        let now = Instant::now();
+        match outcome {
+            Ok(_) => {
+                let window = self
+                    .stats
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .record(now.saturating_duration_since(sent_at), bytes, now);
+                self.acknowledged.fetch_add(1, Ordering::Relaxed);
+                if let Some(line) = window {
+                    self.progress.println(&line);
+                }
+            }
+            Err(e) => self.fail(&e),
+        }
+    }
+}
+
+/// Errors after which no later record can succeed either.
+fn is_fatal(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Closed | Error::RecordTooLarge { .. } | Error::InvalidTopic(_)
+    )
+}
+
+/// Runs `kiel perf`.
+pub(crate) async fn run(args: PerfArgs, interrupt: Interrupt) -> Result<(), CliError> {
+    // Check the settings before starting anything.
+    let placeholder = "127.0.0.1:9092";
+    producer_config(
+        args.brokers.as_deref().unwrap_or(placeholder),
+        "kiel-perf",
+        &args.properties,
+    )?;
+    match &args.brokers {
+        Some(brokers) => {
+            if args.partitions.is_some() {
+                eprintln!("kiel perf: --partitions applies to the local Kafka only; ignored with --brokers");
+            }
+            let config = producer_config(brokers, "kiel-perf", &args.properties)?;
+            measure(config, &args, &interrupt).await
+        }
+        None => {
+            let partitions = args.partitions.unwrap_or(DEFAULT_PARTITIONS);
+            let local = LocalKafka::start(&args.topic, partitions, &interrupt).await?;
+            let result = match producer_config(&local.bootstrap(), "kiel-perf", &args.properties) {
+                Ok(config) => measure(config, &args, &interrupt).await,
+                Err(e) => Err(e),
+            };
+            local.stop();
+            result
+        }
+    }
+}
+
+async fn measure(
+    config: ProducerConfig,
+    args: &PerfArgs,
+    interrupt: &Interrupt,
+) -> Result<(), CliError> {
+    let brokers = config.bootstrap_servers.join(",");
+    let producer = tokio::select! {
+        built = Producer::from_config(config) => built.map_err(|e| {
+            CliError::failed(format!("cannot start the producer for {brokers}: {e}"))
+        })?,
+        () = interrupt.wait() => return Err(CliError::interrupted("interrupted before connecting")),
+    };
+    let progress = Progress::new(
+        !args.no_progress,
+        Some(args.num_records),
+        "{bar:30} {pos}/{len} acknowledged {msg} [{elapsed_precise}, eta {eta}]",
+    );
+    let start = Instant::now();
+    let shared = Arc::new(Shared {
+        stats: Mutex::new(PerfStats::new(args.num_records, start, REPORTING_INTERVAL)),
+        acknowledged: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        failures: Mutex::new(Vec::new()),
+        progress: progress.clone(),
+    });
+    let ticker = {
+        let shared = Arc::clone(&shared);
+        spawn_ticker(progress.clone(), move || {
+            let failed = shared.failed.load(Ordering::Relaxed);
+            let message = if failed > 0 {
+                format!("({failed} failed)")
+            } else {
+                String::new()
+            };
+            (shared.acknowledged.load(Ordering::Relaxed), message)
+        })
+    };
+
+    let bytes = u64::from(args.record_size);
+    let mut payloads = PayloadGenerator::new(args.record_size as usize);
+    let mut throttler = Throttler::new(args.throughput, start);
+    let mut stopped: Option<CliError> = None;
+    for i in 0..args.num_records {
+        if interrupt.is_set() {
+            stopped = Some(CliError::interrupted(format!(
+                "interrupted after sending {i} of {} records",
+                args.num_records
+            )));
+            break;
+        }
+        let record = Record::value(payloads.next_value());
+        let sent_at = Instant::now();
+        let callback = {
+            let shared = Arc::clone(&shared);
+            move |outcome| shared.complete(sent_at, bytes, outcome)
+        };
+        let refused = match producer.produce_with_callback(&args.topic, record.clone(), callback) {
+            Ok(()) => None,
+            // The buffer is full: wait for room like Java's send() does, then let a task
+            // await this one record.
+            Err(Error::QueueFull { .. }) => match producer.enqueue(&args.topic, record).await {
+                Ok(future) => {
+                    let shared = Arc::clone(&shared);
+                    tokio::spawn(async move { shared.complete(sent_at, bytes, future.await) });
+                    None
+                }
+                Err(e) => Some(e),
+            },
+            Err(e) => Some(e),
+        };
+        if let Some(e) = refused {
+            shared.fail(&e);
+            if is_fatal(&e) {
+                stopped = Some(CliError::failed(format!("record {i} was refused: {e}")));
+                break;
+            }
+        }
+        if let Some(pause) = throttler.after_send(i, sent_at) {
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = interrupt.wait() => {}
+            }
+        }
+    }
+    producer.close().await;
+    let end = Instant::now();
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    progress.finish();
+    let total = shared
+        .stats
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .total_line(end);
+    progress.println(&total);
+
+    let failed = shared.failed.load(Ordering::Relaxed);
+    if failed > 0 {
+        let listed = shared
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for reason in &listed {
+            eprintln!("kiel perf: record failed: {reason}");
+        }
+        if failed > listed.len() as u64 {
+            eprintln!("kiel perf: ... and {} more", failed - listed.len() as u64);
+        }
+    }
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    if failed > 0 {
+        return Err(CliError::failed(format!(
+            "{failed} of {} records failed",
+            args.num_records
+        )));
+    }
+    Ok(())
+}
