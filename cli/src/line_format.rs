@@ -66,7 +66,7 @@ pub(crate) fn parse_separator(text: &str) -> Result<Vec<u8>, String> {
 /// Parses `-H key=value` (split at the first `=`; the value may be empty).
 pub(crate) fn parse_fixed_header(text: &str) -> Result<Header, String> {
     match text.split_once('=') {
-        Some((key, _)) if key.is_empty() => Err(format!("`{text}` has an empty header key")),
+        Some(("", _)) => Err(format!("`{text}` has an empty header key")),
         Some((key, value)) => Ok(Header::new(key.to_owned(), value.as_bytes().to_vec())),
         None => Err(format!("`{text}` is not of the form KEY=VALUE")),
     }

@@ -118,7 +118,7 @@ impl PerfStats {
         w.bytes += bytes;
         w.total_latency_us = w.total_latency_us.saturating_add(latency_us);
         w.max_latency_us = w.max_latency_us.max(latency_us);
-        if self.iteration % self.sampling == 0 && self.samples.len() < self.max_samples {
+        if self.iteration.is_multiple_of(self.sampling) && self.samples.len() < self.max_samples {
             self.samples
                 .push(u32::try_from(latency_us).unwrap_or(u32::MAX));
         }

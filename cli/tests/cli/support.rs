@@ -11,22 +11,22 @@ use tokio::process::Command;
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How long reading back may wait for the next record.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a finished run left.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// The exit code (`None`: killed by a signal).
-    pub code: Option<i32>,
+    pub(crate) code: Option<i32>,
     /// Standard output.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// Standard error.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
     /// Panics with both outputs unless the exit code is `code`.
-    pub fn expect_code(&self, code: i32) -> &Self {
+    pub(crate) fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code,
             Some(code),
@@ -39,7 +39,7 @@ impl Run {
 }
 
 /// Runs `kiel args...` with `stdin` as its standard input.
-pub async fn kiel(args: &[&str], stdin: &[u8]) -> Run {
+pub(crate) async fn kiel(args: &[&str], stdin: &[u8]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kiel"))
         .args(args)
         .stdin(Stdio::piped())
@@ -68,14 +68,14 @@ pub async fn kiel(args: &[&str], stdin: &[u8]) -> Run {
 }
 
 /// The shared cluster; fails the test with the harness's explanation if there is none.
-pub async fn cluster() -> &'static KafkaCluster {
+pub(crate) async fn cluster() -> &'static KafkaCluster {
     shared_cluster()
         .await
         .unwrap_or_else(|e| panic!("this test needs a Kafka broker: {e}"))
 }
 
 /// A topic name no other test (or earlier run) uses.
-pub fn unique(name: &str) -> String {
+pub(crate) fn unique(name: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
