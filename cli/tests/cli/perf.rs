@@ -53,7 +53,11 @@ fn parse_output(stdout: &str, record_size: u64) -> (Vec<u64>, Total) {
     assert!(p[0] <= p[1] && p[1] <= p[2] && p[2] <= p[3], "{parsed:?}");
     assert!(p[3] as f64 <= parsed.max_ms, "{parsed:?}");
     assert!(parsed.avg_ms <= parsed.max_ms, "{parsed:?}");
-    assert_eq!(parsed.records_per_sec > 0.0, parsed.records > 0, "{parsed:?}");
+    assert_eq!(
+        parsed.records_per_sec > 0.0,
+        parsed.records > 0,
+        "{parsed:?}"
+    );
     let expected_mb = parsed.records_per_sec * record_size as f64 / (1024.0 * 1024.0);
     assert!(
         (parsed.mb_per_sec - expected_mb).abs() <= 0.0051,
