@@ -1,5 +1,6 @@
 //! Ctrl-C: the first one asks the running command to stop (it finishes what is in flight
-//! and prints its summary); the second one exits at once with code 130.
+//! and prints its summary; the command says so, around its progress bar); the second one
+//! exits at once with code 130.
 //!
 //! # References
 //! - `tokio::signal::ctrl_c`
@@ -22,7 +23,6 @@ impl Interrupt {
             if tokio::signal::ctrl_c().await.is_err() {
                 return; // No signal handling here: Ctrl-C keeps its default action.
             }
-            eprintln!("kiel: interrupted; finishing records in flight (Ctrl-C again to quit now)");
             let _ = tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
@@ -35,6 +35,10 @@ impl Interrupt {
     pub(crate) fn is_set(&self) -> bool {
         *self.pressed.borrow()
     }
+
+    /// What a command prints when it notices the interrupt.
+    pub(crate) const NOTICE: &'static str =
+        "kiel: interrupted; waiting for the records in flight (Ctrl-C again to quit now)";
 
     /// Waits until Ctrl-C is pressed (forever if it never is).
     pub(crate) async fn wait(&self) {

@@ -81,6 +81,14 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+impl<T: io::Read> LineReader<io::BufReader<T>> {
+    /// Bytes read from the source but not yet returned as lines; 0 means the next line
+    /// needs a read from the source, which may wait.
+    pub(crate) fn buffered(&self) -> usize {
+        self.reader.buffer().len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +123,17 @@ mod tests {
             assert_eq!(lines(b"", 100, buffer), vec![]);
             assert_eq!(lines(b"\n", 100, buffer), vec![complete("")]);
         }
+    }
+
+    #[test]
+    fn buffered_bytes_tell_whether_the_next_line_needs_a_read() {
+        let mut lines = LineReader::new(io::BufReader::with_capacity(64, &b"ab\ncd\n"[..]), 10);
+        assert_eq!(lines.buffered(), 0);
+        assert_eq!(lines.next_line().unwrap(), Some(complete("ab")));
+        assert_eq!(lines.buffered(), 3);
+        assert_eq!(lines.next_line().unwrap(), Some(complete("cd")));
+        assert_eq!(lines.buffered(), 0);
+        assert_eq!(lines.next_line().unwrap(), None);
     }
 
     #[test]

@@ -150,6 +150,7 @@ async fn measure(
     let mut stopped: Option<CliError> = None;
     for i in 0..args.num_records {
         if interrupt.is_set() {
+            progress.eprintln(Interrupt::NOTICE);
             stopped = Some(CliError::interrupted(format!(
                 "interrupted after sending {i} of {} records",
                 args.num_records

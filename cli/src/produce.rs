@@ -215,6 +215,9 @@ pub(crate) async fn run(args: ProduceArgs, interrupt: Interrupt) -> Result<(), C
         }
     }
     drop(messages);
+    if interrupted {
+        progress.eprintln(Interrupt::NOTICE);
+    }
     while !run.pending.is_empty() {
         run.settle_oldest().await;
     }

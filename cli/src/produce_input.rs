@@ -1,12 +1,13 @@
 //! The reading side of `kiel produce`: a thread reads lines (stdin or a file), turns them into
 //! records and hands them over in batches through a bounded channel, so reading and parsing
-//! run beside producing and memory stays bounded whatever the input's size.
+//! run beside producing and memory stays bounded whatever the input's size. A batch is handed
+//! over when it is full or when the read buffer is empty (the next read may wait for input).
 //!
 //! # References
 //! - `tokio::sync::mpsc::Sender::blocking_send` (a plain thread feeding async code)
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -60,7 +61,7 @@ pub(crate) enum Message {
 
 /// The input: a file (with its size, for the progress bar) or stdin.
 pub(crate) struct Input {
-    reader: Box<dyn BufRead + Send>,
+    reader: Box<dyn Read + Send>,
     /// The file's size, when reading a file.
     pub(crate) size: Option<u64>,
     /// How to name the input in messages.
@@ -77,13 +78,13 @@ impl Input {
                 })?;
                 let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
                 Ok(Self {
-                    reader: Box::new(BufReader::with_capacity(READ_BUFFER, f)),
+                    reader: Box::new(f),
                     size,
                     name: path.display().to_string(),
                 })
             }
             None => Ok(Self {
-                reader: Box::new(BufReader::with_capacity(READ_BUFFER, io::stdin())),
+                reader: Box::new(io::stdin()),
                 size: None,
                 name: "stdin".to_owned(),
             }),
@@ -121,7 +122,10 @@ fn read_all(
     bytes_read: &AtomicU64,
     tx: &mpsc::Sender<Message>,
 ) {
-    let mut lines = LineReader::new(input.reader, max_line_bytes);
+    let mut lines = LineReader::new(
+        BufReader::with_capacity(READ_BUFFER, input.reader),
+        max_line_bytes,
+    );
     let mut batch = Vec::with_capacity(BATCH_RECORDS);
     let mut batch_bytes = 0u64;
     let mut number = 0u64;
@@ -170,7 +174,9 @@ fn read_all(
         bytes_read.fetch_add(length + 1, Ordering::Relaxed);
         batch.push(item);
         batch_bytes += length;
-        if batch.len() >= BATCH_RECORDS || batch_bytes >= BATCH_BYTES {
+        // Hand the batch over when it is full, or when the next read may block (typed or
+        // trickling input is sent line by line, not held back until a batch fills up).
+        if batch.len() >= BATCH_RECORDS || batch_bytes >= BATCH_BYTES || lines.buffered() == 0 {
             if tx
                 .blocking_send(Message::Items(std::mem::take(&mut batch)))
                 .is_err()

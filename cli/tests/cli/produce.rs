@@ -258,3 +258,47 @@ async fn the_failure_list_is_capped() {
         run.stderr
     );
 }
+
+#[tokio::test]
+async fn a_line_is_sent_while_stdin_stays_open() {
+    use std::process::Stdio;
+    use tokio::io::AsyncWriteExt;
+
+    let cluster = cluster().await;
+    let topic = unique("cli-interactive");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kiel"))
+        .args([
+            "produce",
+            "-b",
+            &cluster.bootstrap(),
+            "-t",
+            &topic,
+            "-K",
+            ":",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"typed:first line\n").await.unwrap();
+    stdin.flush().await.unwrap();
+    // The record arrives although the input is neither finished nor a full batch.
+    let records = cluster
+        .consume_all(&topic, 1, READ_TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("reading back {topic}: {e}"));
+    assert_eq!(text(&records[0].key), Some(&b"typed"[..]));
+    assert_eq!(text(&records[0].value), Some(&b"first line"[..]));
+    stdin.write_all(b"typed:second line\n").await.unwrap();
+    drop(stdin);
+    let output = tokio::time::timeout(READ_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(summary(&stdout, &topic), (2, 0, 5 + 10 + 5 + 11));
+}
