@@ -6,6 +6,10 @@
 //! partitions, once per codec) run with
 //! `KIEL_FULL=1 cargo test --release -p kiel --test cluster -- --nocapture`.
 
+mod common;
+
+use common::{base_timestamp, unique};
+
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -30,27 +34,8 @@ async fn cluster() -> &'static KafkaCluster {
         .await
 }
 
-/// A fixed recent timestamp for this test run (old ones would be deleted by the broker's
-/// retention while the test runs).
-fn base_timestamp() -> i64 {
-    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *BASE.get_or_init(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-            - 3_600_000
-    })
-}
-
 fn full_size() -> bool {
     std::env::var_os("KIEL_FULL").is_some()
-}
-
-fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{name}-{nanos:x}")
 }
 
 fn value(i: u64) -> String {

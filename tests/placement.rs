@@ -7,6 +7,10 @@
 //! Both peers' records are read back with Kafka's console consumer. Needs Java + Maven (or
 //! `KAFKA_BOOTSTRAP`) and `kcat` (`apt-get install kcat`).
 
+mod common;
+
+use common::unique;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,13 +27,6 @@ async fn cluster() -> &'static KafkaCluster {
     shared_cluster()
         .await
         .unwrap_or_else(|e| panic!("this test needs a Kafka broker: {e}"))
-}
-
-fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{name}-{nanos:x}")
 }
 
 fn keys() -> Vec<String> {

@@ -2,6 +2,10 @@
 //! in `KAFKA_BOOTSTRAP`). What kiel wrote is read back with Kafka's own console consumer,
 //! never with kiel's decoder.
 
+mod common;
+
+use common::{base_timestamp, unique};
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,25 +19,6 @@ async fn cluster() -> &'static KafkaCluster {
     shared_cluster()
         .await
         .unwrap_or_else(|e| panic!("this test needs a Kafka broker: {e}"))
-}
-
-fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{name}-{nanos:x}-{:x}", rand::random::<u32>())
-}
-
-/// A fixed recent timestamp for this test run (old ones would be deleted by the broker's
-/// retention while the test runs).
-fn base_timestamp() -> i64 {
-    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *BASE.get_or_init(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-            - 3_600_000
-    })
 }
 
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
