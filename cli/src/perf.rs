@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use kiel::{Error, Producer, ProducerConfig, Record, RecordMetadata};
+use tokio::task::JoinSet;
 
 use crate::cli::{PerfArgs, DEFAULT_PARTITIONS};
 use crate::error::CliError;
@@ -148,7 +149,13 @@ async fn measure(
     let mut payloads = PayloadGenerator::new(args.record_size as usize);
     let mut throttler = Throttler::new(args.throughput, start);
     let mut stopped: Option<CliError> = None;
+    // Tasks awaiting records that had to wait for buffer room; finished ones are reaped as
+    // the loop goes, the rest awaited after close (their outcomes are known by then, but
+    // the tasks may not have run yet).
+    let mut waiting = JoinSet::new();
+    let mut attempted = 0u64;
     for i in 0..args.num_records {
+        while waiting.try_join_next().is_some() {}
         if interrupt.is_set() {
             progress.eprintln(Interrupt::NOTICE);
             stopped = Some(CliError::interrupted(format!(
@@ -159,6 +166,7 @@ async fn measure(
         }
         let record = Record::value(payloads.next_value());
         let sent_at = Instant::now();
+        attempted += 1;
         let callback = {
             let shared = Arc::clone(&shared);
             move |outcome| shared.complete(sent_at, bytes, outcome)
@@ -170,7 +178,7 @@ async fn measure(
             Err(Error::QueueFull { .. }) => match producer.enqueue(&args.topic, record).await {
                 Ok(future) => {
                     let shared = Arc::clone(&shared);
-                    tokio::spawn(async move { shared.complete(sent_at, bytes, future.await) });
+                    waiting.spawn(async move { shared.complete(sent_at, bytes, future.await) });
                     None
                 }
                 Err(e) => Some(e),
@@ -192,6 +200,7 @@ async fn measure(
         }
     }
     producer.close().await;
+    while waiting.join_next().await.is_some() {}
     let end = Instant::now();
     if let Some(t) = ticker {
         t.abort();
@@ -217,6 +226,13 @@ async fn measure(
         if failed > listed.len() as u64 {
             eprintln!("kiel perf: ... and {} more", failed - listed.len() as u64);
         }
+    }
+    // Every record handed to the producer must have had its outcome counted.
+    let outcomes = shared.acknowledged.load(Ordering::Relaxed) + failed;
+    if outcomes != attempted {
+        return Err(CliError::failed(format!(
+            "{attempted} records were sent but {outcomes} outcomes were counted (a bug: please report it)"
+        )));
     }
     if let Some(e) = stopped {
         return Err(e);

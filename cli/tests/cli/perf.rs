@@ -101,6 +101,43 @@ async fn unthrottled_run_prints_the_final_line() {
 }
 
 #[tokio::test]
+async fn records_that_wait_for_buffer_room_are_all_counted() {
+    let cluster = cluster().await;
+    let topic = unique("cli-perf-small-buffer");
+    // A 64 KiB buffer is full most of the time: most records wait for room.
+    let run = kiel(
+        &[
+            "perf",
+            "--num-records",
+            "10000",
+            "--record-size",
+            "200",
+            "--throughput",
+            "-1",
+            "--brokers",
+            &cluster.bootstrap(),
+            "--topic",
+            &topic,
+            "-X",
+            "buffer.memory=65536",
+            "-X",
+            "batch.size=8192",
+        ],
+        b"",
+    )
+    .await;
+    run.expect_code(0);
+    let (_, total) = parse_output(&run.stdout, 200);
+    assert_eq!(total.records, 10_000, "{}", run.stdout);
+    let ends = cluster.end_offsets(&topic).await.unwrap();
+    assert_eq!(
+        ends.iter().map(|(_, o)| *o).sum::<i64>(),
+        10_000,
+        "{ends:?}"
+    );
+}
+
+#[tokio::test]
 async fn throttled_run_holds_the_rate_and_prints_progress() {
     let cluster = cluster().await;
     let topic = unique("cli-perf-throttled");
