@@ -66,15 +66,14 @@ pub(crate) fn producer_config(
             )));
         }
         config.set(key, value).map_err(|e| {
-            CliError::usage(format!(
-                "-X {key}={value}: {}{}",
-                describe(&e),
-                if is_unknown_key(&e) {
-                    " (`kiel produce --help` lists the supported settings)"
-                } else {
-                    ""
-                }
-            ))
+            if is_unknown_key(&e) {
+                CliError::usage(format!(
+                    "-X {key}={value}: unknown producer setting `{key}` \
+                     (`kiel produce --help` lists the supported settings)"
+                ))
+            } else {
+                CliError::usage(format!("-X {key}={value}: {}", describe(&e)))
+            }
         })?;
     }
     if config.bootstrap_servers.is_empty() {
