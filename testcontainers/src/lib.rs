@@ -79,7 +79,7 @@ pub use cache::{default_cache_dir, KafkaDistribution, CACHE_ENV, MAVEN_ENV};
 pub use cluster::{ClusterKind, KafkaCluster, StartupTimings};
 pub use console_format::{ConsumedRecord, TimestampType};
 #[cfg(feature = "docker")]
-pub use docker::DockerBroker;
+pub use docker::{DockerBroker, DOCKER_IMAGE};
 pub use error::{HarnessError, Result, HOW_TO_PROVIDE_A_BROKER};
 pub use external::{bootstrap_from_env, BOOTSTRAP_ENV};
 pub use java::HeapSize;
