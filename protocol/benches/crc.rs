@@ -21,7 +21,7 @@ fn crc(c: &mut Criterion) {
             i += 1;
         }
         data.truncate(len);
-        group.throughput(Throughput::Bytes(len as u64));
+        group.throughput(Throughput::BytesDecimal(len as u64));
         group.bench_with_input(BenchmarkId::from_parameter(label), &data, |b, data| {
             b.iter(|| crc32c::crc32c(black_box(data)))
         });

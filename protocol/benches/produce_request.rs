@@ -70,7 +70,7 @@ fn produce_request(c: &mut Criterion) {
     );
 
     let mut group = c.benchmark_group("produce_request");
-    group.throughput(Throughput::Bytes(encoded.len() as u64));
+    group.throughput(Throughput::BytesDecimal(encoded.len() as u64));
     group.bench_function("encode", |b| {
         b.iter(|| {
             let request = black_box(&request);

@@ -24,7 +24,7 @@ fn build(c: &mut Criterion) {
     let mut group = c.benchmark_group("build");
     for size in VALUE_SIZES {
         let records = records(RECORDS_PER_BATCH, size);
-        group.throughput(Throughput::Bytes(payload_bytes(&records)));
+        group.throughput(Throughput::BytesDecimal(payload_bytes(&records)));
         for codec in Compression::ALL {
             group.bench_with_input(
                 BenchmarkId::new(codec.name(), format!("1000x{size}B")),
@@ -40,7 +40,7 @@ fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     for size in VALUE_SIZES {
         let records = records(RECORDS_PER_BATCH, size);
-        group.throughput(Throughput::Bytes(payload_bytes(&records)));
+        group.throughput(Throughput::BytesDecimal(payload_bytes(&records)));
         for codec in Compression::ALL {
             let batch = build_batch(&records, codec);
             println!(
