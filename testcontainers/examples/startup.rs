@@ -2,7 +2,7 @@
 //! `cargo run -p kiel-testcontainers --example startup -- <nodes> <repeats>`.
 //! Honours the same environment variables as the harness (`KIEL_KAFKA_VERSION`,
 //! `KIEL_KAFKA_CACHE`, `KIEL_KAFKA_JVM_OPTS`, `KIEL_KAFKA_TMP`); `STARTUP_JVM_OPTIONS`
-//! replaces the default broker JVM options.
+//! replaces the default broker JVM options; `STARTUP_NO_CDS=1` turns class-data sharing off.
 
 use kiel_testcontainers::{HarnessError, KafkaCluster};
 
@@ -15,6 +15,9 @@ async fn main() -> Result<(), HarnessError> {
         let mut builder = KafkaCluster::builder().nodes(nodes);
         if let Ok(options) = std::env::var("STARTUP_JVM_OPTIONS") {
             builder = builder.jvm_options(options.split_whitespace());
+        }
+        if std::env::var_os("STARTUP_NO_CDS").is_some() {
+            builder = builder.class_data_sharing(false);
         }
         let cluster = builder.start().await?;
         let t = cluster.startup_timings();

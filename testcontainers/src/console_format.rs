@@ -14,8 +14,9 @@
 //!   by chance.
 //!
 //! Restriction: header *keys* are printed as text (UTF-8), followed by `:`. They must not
-//! contain `:` or the separator bytes 0x1D..=0x1F; such a key makes the output ambiguous
-//! and is reported as a parse error when detected.
+//! contain `:` or the separator bytes 0x1D..=0x1F. A key with a separator byte breaks the
+//! record's structure and is reported as a parse error; a key with `:` is split at its
+//! first `:` and so misread, which cannot be detected.
 //!
 //! One record in the output:
 //! `CreateTime:<ms>` 0x1F `Partition:<p>` 0x1F `Offset:<o>` 0x1F `<headers>` 0x1F `<key>` 0x1F
