@@ -88,5 +88,6 @@ pub use reader::ReadOptions;
 pub use rundir::{tmp_root, TMP_ENV};
 pub use shared::shared_cluster;
 pub use spawner::process_is_alive;
+pub use tools::ToolOutput;
 pub use topics::{PartitionInfo, TOPIC_TIMEOUT};
 pub use version::{KafkaVersion, LoggingBackend, DEFAULT_VERSION, KNOWN_3_9_VERSION, VERSION_ENV};

@@ -7,6 +7,7 @@
 //! - Kafka `tools/.../GetOffsetShell.java`, `ProducerPerformance.java`
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cache::KafkaDistribution;
@@ -17,7 +18,7 @@ use crate::console_format::{
 use crate::error::{HarnessError, Result};
 use crate::java::JavaRuntime;
 use crate::perf::{self, PerfResult};
-use crate::tools::{tool_jvm_options, ToolRunner};
+use crate::tools::{tool_jvm_options, ToolOutput, ToolRunner};
 use crate::topics::sanitize;
 use crate::version::KafkaVersion;
 
@@ -228,6 +229,47 @@ impl KafkaCluster {
             let text = std::fs::read_to_string(&output.stdout)
                 .map_err(|e| HarnessError::io(format!("reading {}", output.stdout.display()), e))?;
             perf::parse_summary(&text)
+        }
+        .await;
+        self.note(result)
+    }
+
+    /// The folder holding every jar of the Kafka release in use (broker, tools, clients),
+    /// e.g. to run a Java program against the cluster. Downloads the release first if this
+    /// cluster was not started by the harness.
+    pub async fn kafka_libs_dir(&self) -> Result<PathBuf> {
+        let result = self.tool_runner().await.map(|t| t.libs_dir().to_path_buf());
+        self.note(result)
+    }
+
+    /// Runs any Kafka command-line class (e.g. `org.apache.kafka.tools.TopicCommand`) from
+    /// the release's jars with `args`, killing it after `timeout`. Its output is in files in
+    /// the cluster's `tools/` folder; a non-zero exit is reported in
+    /// [`ToolOutput::success`], not as an error.
+    pub async fn run_tool(
+        &self,
+        main_class: &str,
+        args: &[&str],
+        timeout: Duration,
+    ) -> Result<ToolOutput> {
+        let result = async {
+            let tools = self.tool_runner().await?;
+            let label: String = main_class
+                .rsplit('.')
+                .next()
+                .unwrap_or("tool")
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            tools
+                .run(
+                    main_class,
+                    args.iter().map(OsString::from).collect(),
+                    &tool_jvm_options(),
+                    &label,
+                    timeout,
+                )
+                .await
         }
         .await;
         self.note(result)

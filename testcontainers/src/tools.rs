@@ -26,17 +26,18 @@ pub(crate) fn tool_jvm_options() -> Vec<String> {
     ]
 }
 
-/// What a finished tool left behind.
-#[derive(Debug)]
-pub(crate) struct ToolOutput {
+/// What a finished Kafka tool left behind: its output files (in the cluster's `tools/`
+/// folder) and how it exited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
     /// Its standard output, in a file.
-    pub(crate) stdout: PathBuf,
+    pub stdout: PathBuf,
     /// Its standard error, in a file.
-    pub(crate) stderr: PathBuf,
+    pub stderr: PathBuf,
     /// Whether it exited with status 0.
-    pub(crate) success: bool,
-    /// Its exit status, for messages.
-    pub(crate) status: String,
+    pub success: bool,
+    /// Its exit status, as text.
+    pub status: String,
 }
 
 impl ToolOutput {
@@ -90,6 +91,11 @@ impl ToolRunner {
             output_dir,
             counter: AtomicU32::new(0),
         }
+    }
+
+    /// The folder with every jar of the distribution.
+    pub(crate) fn libs_dir(&self) -> &Path {
+        &self.launcher.libs_dir
     }
 
     /// A fresh file path in the output folder, for a configuration file a tool reads.

@@ -305,3 +305,42 @@ async fn a_machine_without_java_or_maven_gets_a_clear_error() {
     }
     let _ = std::fs::remove_dir_all(&empty_cache);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_kafka_tool_runs_from_the_cached_jars() {
+    let cluster = shared_cluster().await.expect("shared cluster");
+    let topic = unique("listed");
+    cluster
+        .create_topic(&topic, 2, 1, &[])
+        .await
+        .expect("create topic");
+    let libs = cluster.kafka_libs_dir().await.expect("libs");
+    assert!(std::fs::read_dir(&libs).unwrap().flatten().any(|e| e
+        .file_name()
+        .to_string_lossy()
+        .starts_with("kafka-clients-")));
+    let bootstrap = cluster.bootstrap();
+    let out = cluster
+        .run_tool(
+            "org.apache.kafka.tools.TopicCommand",
+            &["--bootstrap-server", &bootstrap, "--list"],
+            Duration::from_secs(120),
+        )
+        .await
+        .expect("TopicCommand runs");
+    assert!(out.success, "{}", out.status);
+    let listed = std::fs::read_to_string(&out.stdout).unwrap();
+    assert!(
+        listed.lines().any(|l| l == topic),
+        "{topic} not in:\n{listed}"
+    );
+    let failed = cluster
+        .run_tool(
+            "org.apache.kafka.tools.TopicCommand",
+            &["--no-such-option"],
+            Duration::from_secs(120),
+        )
+        .await
+        .expect("a failing tool still returns its output");
+    assert!(!failed.success);
+}
