@@ -29,6 +29,9 @@ use crate::{ports, resources, storage, wire};
 /// How long one Metadata exchange may take before the harness tries elsewhere.
 pub(crate) const METADATA_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How many times a start is tried with fresh ports when one was taken meanwhile.
+const PORT_ATTEMPTS: u32 = 3;
+
 /// How often readiness and partition state are polled.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -122,6 +125,57 @@ impl KafkaCluster {
         };
         let after_distribution = Instant::now();
 
+        // A port picked free can be taken by someone else before the broker binds it;
+        // then start again with new ports.
+        let mut attempt = 1;
+        loop {
+            let started = Self::start_nodes(
+                &builder,
+                &version,
+                &cache_dir,
+                &distribution,
+                archive.as_deref(),
+            )
+            .await;
+            match started {
+                Err(HarnessError::StartRace(cluster)) if attempt < PORT_ATTEMPTS => {
+                    attempt += 1;
+                    drop(cluster);
+                }
+                Err(HarnessError::StartRace(cluster)) => {
+                    cluster.failed.store(true, Ordering::SeqCst);
+                    return Err(HarnessError::NoBroker {
+                        reason: format!(
+                            "the brokers' ports were taken {PORT_ATTEMPTS} times in a row; \
+                             last attempt: {}",
+                            cluster.node_report()
+                        ),
+                    });
+                }
+                Err(e) => return Err(e),
+                Ok((mut cluster, after_prepare)) => {
+                    let done = Instant::now();
+                    cluster.timings = StartupTimings {
+                        distribution: after_distribution - began,
+                        prepare: after_prepare - after_distribution,
+                        until_ready: done - after_prepare,
+                        total: done - began,
+                    };
+                    return Ok(cluster);
+                }
+            }
+        }
+    }
+
+    /// Writes the cluster's folder and starts its nodes once. A bind failure comes back as
+    /// [`HarnessError::StartRace`] so that the caller can try other ports.
+    async fn start_nodes(
+        builder: &KafkaClusterBuilder,
+        version: &KafkaVersion,
+        cache_dir: &Path,
+        distribution: &KafkaDistribution,
+        archive: Option<&Path>,
+    ) -> Result<(Self, Instant)> {
         let run = RunDir::create()?;
         let launcher = distribution.launcher().clone();
         let broker_log_config = run.path().join("broker-log.properties");
@@ -197,7 +251,7 @@ impl KafkaCluster {
             run.path().join("tools"),
             shared_classes,
         );
-        let mut cluster = Self {
+        let cluster = Self {
             kind: ClusterKind::Local,
             bootstrap,
             nodes,
@@ -205,13 +259,13 @@ impl KafkaCluster {
             launch: Some(launch.clone()),
             tools: tokio::sync::OnceCell::new_with(Some(tools)),
             tool_source: ToolSource {
-                version: Some(version),
-                cache_dir,
+                version: Some(version.clone()),
+                cache_dir: cache_dir.to_path_buf(),
                 java: builder.java.clone(),
                 maven: builder.maven.clone(),
                 class_data_sharing: builder.class_data_sharing,
             },
-            distribution: Some(distribution),
+            distribution: Some(distribution.clone()),
             failed: AtomicBool::new(false),
             timings: StartupTimings::default(),
             startup_timeout: builder.startup_timeout,
@@ -229,15 +283,15 @@ impl KafkaCluster {
         let ready = cluster
             .wait_until_listed(&all, &all, builder.startup_timeout)
             .await;
-        cluster.note(ready)?;
-        let done = Instant::now();
-        cluster.timings = StartupTimings {
-            distribution: after_distribution - began,
-            prepare: after_prepare - after_distribution,
-            until_ready: done - after_prepare,
-            total: done - began,
-        };
-        Ok(cluster)
+        match ready {
+            Ok(()) => Ok((cluster, after_prepare)),
+            Err(HarnessError::NodeExited { log, .. })
+                if crate::logs::tail_file(&log, 1000).contains("Address already in use") =>
+            {
+                Err(HarnessError::StartRace(Box::new(cluster)))
+            }
+            Err(e) => cluster.note(Err(e)),
+        }
     }
 
     /// Records that a harness call failed, so the logs are kept when the cluster is

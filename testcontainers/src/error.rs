@@ -133,6 +133,11 @@ pub enum HarnessError {
     /// A caller passed something the harness cannot use.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A port chosen for a broker was taken before the broker could bind it. The harness
+    /// retries with new ports; this only reaches callers of internal functions.
+    #[doc(hidden)]
+    #[error("a broker port was taken during start; {}", .0.node_report())]
+    StartRace(Box<crate::cluster::KafkaCluster>),
     /// The reader returned fewer records than expected before its timeout.
     #[error("expected {expected} records from topic {topic:?} but the reader returned {got} before timing out; its output is in {output}")]
     TooFewRecords {
