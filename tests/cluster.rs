@@ -76,13 +76,7 @@ async fn produce_n(producer: &Producer, topic: &str, n: u64) -> Vec<(i32, i64)> 
 async fn every_record_arrives_once_in_order_with_every_codec() {
     let cluster = cluster().await;
     let n: u64 = if full_size() { 1_000_000 } else { 20_000 };
-    for codec in [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ] {
+    for codec in Compression::ALL {
         let topic = unique(&format!("big-{codec}"));
         cluster
             .create_topic(&topic, 12, 3, &[])

@@ -100,13 +100,7 @@ async fn produce_and_check(producer: &Producer, cluster: &KafkaCluster, topic: &
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_round_trip_through_kafka_with_every_codec() {
     let cluster = cluster().await;
-    for codec in [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ] {
+    for codec in Compression::ALL {
         let topic = unique(&format!("codec-{codec}"));
         cluster
             .create_topic(&topic, 3, 1, &[])
