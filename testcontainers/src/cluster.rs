@@ -440,6 +440,32 @@ impl KafkaCluster {
         self.note(result)
     }
 
+    /// Crashes the whole cluster and brings it back: SIGKILL to every running node, then
+    /// all nodes started again on the same data and ports, and a wait until every node
+    /// lists every broker. A whole-cluster restart cannot go node by node: a lone
+    /// controller of three has no quorum and never becomes ready.
+    pub async fn restart_all(&self) -> Result<()> {
+        let ids = self.node_ids();
+        for &id in &ids {
+            let n = self.node(id, "restart")?;
+            if n.pid().is_some() {
+                // A paused node dies of SIGKILL just the same.
+                self.note(n.kill())?;
+            }
+        }
+        let launch = self.note(self.launch.as_ref().ok_or_else(|| {
+            HarnessError::InvalidArgument("this cluster cannot start nodes".to_owned())
+        }))?;
+        for &id in &ids {
+            let n = self.node(id, "restart")?;
+            self.note(n.start(launch))?;
+        }
+        let result = self
+            .wait_until_listed(&ids, &ids, self.startup_timeout)
+            .await;
+        self.note(result)
+    }
+
     /// Waits until a Metadata request to every serving node (running, not paused) lists
     /// exactly the brokers `expected`, e.g. after a pause until the paused node is fenced.
     pub async fn wait_for_brokers(&self, expected: &[i32], timeout: Duration) -> Result<()> {

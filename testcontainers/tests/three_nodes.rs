@@ -1,7 +1,8 @@
 //! Tests of the harness on three nodes: the cluster starts and every node lists every
 //! broker; a paused node is fenced and comes back when resumed; killing a partition
 //! leader moves leadership, writes with acks=all still succeed with two in-sync replicas,
-//! and a restart on the same data brings the node back into Metadata and the ISR.
+//! and a restart on the same data brings the node back into Metadata and the ISR;
+//! restarting every node at once keeps what was written.
 
 use std::time::Duration;
 
@@ -134,4 +135,24 @@ async fn killing_a_leader_moves_leadership_and_a_restart_brings_it_back() {
         2,
         "the log keeps both runs"
     );
+
+    // The whole cluster crashes and comes back on the same data.
+    let pids: Vec<Option<u32>> = cluster
+        .node_ids()
+        .iter()
+        .map(|&n| cluster.pid(n).unwrap())
+        .collect();
+    cluster.restart_all().await.expect("restart all");
+    for (&node, old) in cluster.node_ids().iter().zip(&pids) {
+        let new = cluster.pid(node).unwrap();
+        assert!(
+            new.is_some() && new != *old,
+            "node {node} was not restarted"
+        );
+    }
+    let records = cluster
+        .consume_all(topic, 1_000, Duration::from_secs(60))
+        .await
+        .expect("read back after restarting every node");
+    assert_eq!(records.len(), 1_000);
 }
