@@ -1,0 +1,163 @@
+//! The four fault schedules. Each runs beside the workload until every record has been
+//! handed to the producer, and leaves the cluster whole (every node running, every
+//! partition with three in-sync replicas) when it returns.
+
+use std::time::Duration;
+
+use kiel_testcontainers::{FaultProxies, KafkaCluster};
+use rand::Rng;
+use tokio::sync::watch;
+
+use crate::workload::Progress;
+
+/// One drill's fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drill {
+    /// SIGKILL the leader of a busy partition, restart it, let it catch up, again.
+    KillLeaders,
+    /// SIGSTOP a leader for longer than the request timeout (and the broker session
+    /// timeout, so the controller fences it), then SIGCONT.
+    PauseBroker,
+    /// The fault proxies reset every connection every 0.2–0.8 s.
+    CutConnections,
+    /// SIGKILL every node and start them all again, at a third and at two thirds.
+    RestartCluster,
+}
+
+impl Drill {
+    /// A short name for topics and the report.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::KillLeaders => "kill-leaders",
+            Self::PauseBroker => "pause-broker",
+            Self::CutConnections => "cut-connections",
+            Self::RestartCluster => "restart-cluster",
+        }
+    }
+}
+
+/// How long a killed node stays down.
+const KILL_DOWNTIME: Duration = Duration::from_secs(2);
+/// How long a paused node stays frozen: above the producer's request timeout (5 s) and the
+/// broker session timeout (9 s by default).
+const PAUSE: Duration = Duration::from_secs(12);
+/// How long the stream runs healthy between two node faults.
+const HEALTHY_GAP: Duration = Duration::from_secs(1);
+/// How long a healing cluster may take to bring every replica back in sync.
+const HEAL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs `drill` until the workload is done; returns a description of the faults dealt.
+pub(crate) async fn run(
+    drill: Drill,
+    cluster: &KafkaCluster,
+    proxies: Option<&FaultProxies>,
+    topic: &str,
+    partitions: u32,
+    records: u64,
+    mut progress: watch::Receiver<Progress>,
+) -> String {
+    // Let the stream get going first.
+    let _ = progress
+        .wait_for(|p| p.done || p.enqueued >= records / 10)
+        .await;
+    let done = |progress: &watch::Receiver<Progress>| progress.borrow().done;
+    let mut dealt: Vec<String> = Vec::new();
+    let mut cycle: u32 = 0;
+    match drill {
+        Drill::KillLeaders => {
+            while !done(&progress) {
+                let Some(node) = leader(cluster, topic, cycle % partitions).await else {
+                    // No leader named right now: ask again shortly.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    cycle += 1;
+                    continue;
+                };
+                cluster.kill(node).unwrap_or_else(|e| panic!("{e}"));
+                tokio::time::sleep(KILL_DOWNTIME).await;
+                cluster
+                    .restart(node)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                heal(cluster, topic, partitions).await;
+                dealt.push(format!("killed {node}"));
+                tokio::time::sleep(HEALTHY_GAP).await;
+                cycle += 1;
+            }
+        }
+        Drill::PauseBroker => {
+            while !done(&progress) {
+                let Some(node) = leader(cluster, topic, cycle % partitions).await else {
+                    // No leader named right now: ask again shortly.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    cycle += 1;
+                    continue;
+                };
+                cluster.pause(node).unwrap_or_else(|e| panic!("{e}"));
+                tokio::time::sleep(PAUSE).await;
+                cluster.resume(node).unwrap_or_else(|e| panic!("{e}"));
+                heal(cluster, topic, partitions).await;
+                dealt.push(format!("paused {node}"));
+                tokio::time::sleep(HEALTHY_GAP).await;
+                cycle += 1;
+            }
+        }
+        Drill::CutConnections => {
+            let proxies = proxies.unwrap_or_else(|| panic!("the cut drill needs the proxies"));
+            while !done(&progress) {
+                let pause = rand::rng().random_range(200..800);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                proxies.cut_all();
+                cycle += 1;
+            }
+            let stats = proxies.stats();
+            dealt.push(format!(
+                "{cycle} cuts: {} connections reset, {} with requests in flight ({} requests)",
+                stats.connections_cut,
+                stats.cuts_with_requests_in_flight,
+                stats.requests_in_flight_at_cuts
+            ));
+        }
+        Drill::RestartCluster => {
+            for third in 1..=2 {
+                let _ = progress
+                    .wait_for(|p| p.done || p.enqueued >= records * third / 3)
+                    .await;
+                if done(&progress) {
+                    break;
+                }
+                cluster
+                    .restart_all()
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                dealt.push("restarted all".to_owned());
+            }
+            heal(cluster, topic, partitions).await;
+        }
+    }
+    if drill != Drill::CutConnections {
+        let count = dealt.len();
+        dealt.insert(0, format!("{count} faults:"));
+    }
+    dealt.join(" ")
+}
+
+/// The leader of `partition`, if the cluster names one right now.
+async fn leader(cluster: &KafkaCluster, topic: &str, partition: u32) -> Option<i32> {
+    cluster.leader_of(topic, partition as i32).await.ok()
+}
+
+/// Waits until every partition has all three replicas in sync again.
+async fn heal(cluster: &KafkaCluster, topic: &str, partitions: u32) {
+    for partition in 0..partitions as i32 {
+        cluster
+            .wait_for_partition(
+                topic,
+                partition,
+                HEAL_TIMEOUT,
+                "three in-sync replicas",
+                |p| p.leader.is_some() && p.isr.len() == 3,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("the cluster did not heal: {e}"));
+    }
+}

@@ -1,0 +1,241 @@
+//! Delivery drills (issue 5): the producer against a real 3-node cluster (replication
+//! factor 3, `min.insync.replicas=2`) while brokers die, freeze and lose connections,
+//! read back with Kafka's own console consumer.
+//!
+//! Each drill produces records `0..n` over 12 partitions (record `i` to partition
+//! `i % 12`, value `i`), 5 requests in flight, acks=all, while one fault schedule runs
+//! (see `faults.rs`), then counts: acknowledged, lost (acknowledged, not in the log),
+//! duplicated (extra copies), out of order (within a partition), unresolved (futures never
+//! resolved). With idempotence on, all of these but acknowledged must be 0 and every
+//! record acknowledged; with it off, duplicates and reordering are reported, not failed
+//! on (that is what idempotence buys); nothing acknowledged may be lost either way.
+//!
+//! Sizes: CI runs 40,000 records at up to 8,000/s. The full size (1,000,000 records at up
+//! to 25,000/s, ~40 s of faults per drill) runs with
+//! `KIEL_FULL=1 cargo test --release -p kiel --test drills -- --nocapture --test-threads 1`;
+//! `KIEL_DRILL_RECORDS` and `KIEL_DRILL_RATE` pick other sizes. Each drill prints a row of
+//! the drill table.
+//!
+//! # References
+//! - `shared/design/protocol.md` §7–8 (idempotence rules the Java client follows)
+//! - KIP-98 (idempotent producer), KIP-360 (epoch bump on unknown producer / sequence gaps)
+
+#[path = "../common/mod.rs"]
+mod common;
+mod faults;
+mod verdict;
+mod workload;
+
+use std::time::{Duration, Instant};
+
+use kiel::{Acks, Producer};
+use kiel_testcontainers::{FaultProxies, KafkaCluster};
+use tokio::sync::{watch, Mutex};
+
+use faults::Drill;
+use verdict::Verdict;
+use workload::Progress;
+
+/// Partitions of every drill topic.
+const PARTITIONS: u32 = 12;
+/// The producer's request timeout (the pause drill freezes a broker for longer).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Long enough that no record expires: a drill counts faults' effects, not timeouts.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// Drills run one at a time: each has a 3-node cluster of its own.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+struct Size {
+    records: u64,
+    rate: u64,
+}
+
+fn size() -> Size {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let full = std::env::var_os("KIEL_FULL").is_some();
+    Size {
+        records: env("KIEL_DRILL_RECORDS").unwrap_or(if full { 1_000_000 } else { 40_000 }),
+        rate: env("KIEL_DRILL_RATE").unwrap_or(if full { 25_000 } else { 8_000 }),
+    }
+}
+
+async fn three_nodes() -> KafkaCluster {
+    KafkaCluster::builder()
+        .nodes(3)
+        .auto_create_topics(false)
+        .replication_factor(3)
+        .min_insync_replicas(2)
+        // A frozen follower leaves the ISR after 10 s rather than 30 s, so that acks=all
+        // writes resume sooner in the pause drill.
+        .broker_property("replica.lag.time.max.ms", "10000")
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("the drills need a 3-node Kafka cluster: {e}"))
+}
+
+async fn run_drill(drill: Drill, idempotence: bool) -> Verdict {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+    let size = size();
+    let cluster = three_nodes().await;
+    let topic = common::unique(drill.name());
+    cluster
+        .create_topic(&topic, PARTITIONS, 3, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let proxies = match drill {
+        Drill::CutConnections => Some(
+            FaultProxies::start(&cluster)
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        ),
+        _ => None,
+    };
+    let bootstrap = proxies
+        .as_ref()
+        .map_or_else(|| cluster.bootstrap(), FaultProxies::bootstrap);
+    let producer = Producer::builder()
+        .bootstrap_servers(&bootstrap)
+        .idempotence(idempotence)
+        .acks(Acks::All)
+        .max_in_flight(5)
+        .linger(Duration::from_millis(5))
+        .batch_size(16 * 1024)
+        .request_timeout(REQUEST_TIMEOUT)
+        .delivery_timeout(DELIVERY_TIMEOUT)
+        .max_block(DELIVERY_TIMEOUT)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let started = Instant::now();
+    let (progress, watching) = watch::channel(Progress::default());
+    let (collector, faults) = tokio::join!(
+        workload::produce_all(
+            &producer,
+            &topic,
+            size.records,
+            PARTITIONS,
+            size.rate,
+            &progress
+        ),
+        faults::run(
+            drill,
+            &cluster,
+            proxies.as_ref(),
+            &topic,
+            PARTITIONS,
+            size.records,
+            watching
+        ),
+    );
+    let left = producer.flush(DELIVERY_TIMEOUT).await;
+    producer.close().await;
+    let outcomes = collector.finish(Duration::from_secs(30)).await;
+    let elapsed = started.elapsed();
+    let verdict = verdict::judge(&cluster, &topic, PARTITIONS, &outcomes).await;
+
+    let mode = if idempotence { "on" } else { "off" };
+    eprintln!(
+        "| drill | idempotence | records | acknowledged | failed | lost | duplicated | out of order | unresolved | time | faults |"
+    );
+    eprintln!(
+        "| {} | {mode} | {} | {} | {} | {} | {} | {} | {} | {:.0} s | {faults} |",
+        drill.name(),
+        verdict.records,
+        verdict.acknowledged,
+        verdict.failed,
+        verdict.lost,
+        verdict.duplicated,
+        verdict.out_of_order,
+        verdict.unresolved,
+        elapsed.as_secs_f64(),
+    );
+    eprintln!(
+        "  log holds {} records; {left} left after flush; misplaced {}, failed but written {}, foreign {}; errors: {:?}",
+        verdict.log_records,
+        verdict.misplaced,
+        verdict.failed_but_written,
+        verdict.foreign,
+        outcomes.error_samples
+    );
+
+    // Whatever the mode: nothing acknowledged is lost, every future resolves, the log holds
+    // only what was produced, and acknowledged records are where their futures said.
+    assert_eq!(
+        verdict.lost,
+        0,
+        "{}: acknowledged records lost",
+        drill.name()
+    );
+    assert_eq!(
+        verdict.unresolved,
+        0,
+        "{}: futures never resolved",
+        drill.name()
+    );
+    assert_eq!(
+        verdict.foreign,
+        0,
+        "{}: records the drill did not write",
+        drill.name()
+    );
+    assert_eq!(
+        verdict.misplaced,
+        0,
+        "{}: records not at their reported offset",
+        drill.name()
+    );
+    if idempotence {
+        assert_eq!(verdict.duplicated, 0, "{}: duplicates", drill.name());
+        assert_eq!(verdict.out_of_order, 0, "{}: out of order", drill.name());
+        assert_eq!(
+            verdict.acknowledged,
+            verdict.records,
+            "{}: not every record acknowledged: {:?}",
+            drill.name(),
+            outcomes.error_samples
+        );
+    }
+    verdict
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_leaders_idempotent() {
+    run_drill(Drill::KillLeaders, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_leaders_without_idempotence() {
+    run_drill(Drill::KillLeaders, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_broker_idempotent() {
+    run_drill(Drill::PauseBroker, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_broker_without_idempotence() {
+    run_drill(Drill::PauseBroker, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_connections_idempotent() {
+    run_drill(Drill::CutConnections, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_connections_without_idempotence() {
+    run_drill(Drill::CutConnections, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_cluster_idempotent() {
+    run_drill(Drill::RestartCluster, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_cluster_without_idempotence() {
+    run_drill(Drill::RestartCluster, false).await;
+}
