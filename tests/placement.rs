@@ -13,13 +13,12 @@ use common::unique;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kiel::partitioner::PartitionerKind;
 use kiel::{Producer, Record};
-use kiel_testcontainers::{default_cache_dir, shared_cluster, KafkaCluster};
+use kiel_testcontainers::{shared_cluster, KafkaCluster};
 
 const PARTITIONS: u32 = 7;
 
@@ -116,21 +115,6 @@ async fn kiel_placement(
     placed
 }
 
-fn kafka_libs(cluster: &KafkaCluster) -> PathBuf {
-    let version = cluster
-        .version()
-        .map(ToString::to_string)
-        .or_else(|| std::env::var("KIEL_KAFKA_VERSION").ok())
-        .unwrap_or_else(|| kiel_testcontainers::DEFAULT_VERSION.to_owned());
-    let libs = default_cache_dir().join(version).join("libs");
-    assert!(
-        libs.is_dir(),
-        "Kafka's jars are not in {} (start a local cluster once)",
-        libs.display()
-    );
-    libs
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_records_land_where_the_java_client_puts_them() {
     let cluster = cluster().await;
@@ -140,7 +124,10 @@ async fn keyed_records_land_where_the_java_client_puts_them() {
         .create_topic(&java_topic, PARTITIONS, 1, &[])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let libs = kafka_libs(cluster);
+    let libs = cluster
+        .kafka_libs_dir()
+        .await
+        .unwrap_or_else(|e| panic!("Kafka's jars: {e}"));
     let mut java = Command::new("java");
     java.arg("-cp")
         .arg(format!("{}/*", libs.display()))
