@@ -9,15 +9,23 @@
 //! errors arrive before it is sent. A partial answer never erases what is known about the
 //! topics it did not mention, and a leader epoch older than the known one is ignored.
 //!
+//! Leader hints (KIP-951): a Produce answer refusing a partition may name the new leader
+//! and its epoch (and the new leader's address). [`ClusterState::apply_leader_hint`] takes
+//! such a hint when its epoch is newer than the known one, so the batch can go to the new
+//! leader without waiting for a Metadata round trip.
+//!
 //! # References
 //! - Java `Metadata.java` (epoch checks, `requestUpdate`), librdkafka PR #4677 and sarama
 //!   PR #372 (do not cache "topic missing" forever, do not wipe on partial refresh)
+//! - KIP-951, leader discovery optimisations for the client:
+//!   <https://cwiki.apache.org/confluence/display/KAFKA/KIP-951%3A+Leader+discovery+optimisations+for+the+client>
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiel_protocol::messages::metadata::MetadataResponse;
+use kiel_protocol::messages::produce::NodeEndpoint;
 use kiel_protocol::ErrorCode;
 
 /// A broker's address as Metadata gives it.
@@ -83,6 +91,18 @@ pub(crate) struct MetadataUpdate {
     pub changed_topics: Vec<Arc<str>>,
     /// Topics reported with a fatal error (invalid name, not authorized).
     pub failed_topics: Vec<(Arc<str>, ErrorCode)>,
+}
+
+/// What [`ClusterState::apply_leader_hint`] did with a hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeaderHint {
+    /// Not newer than what is known, or unusable (no address for the leader): ask Metadata.
+    Ignored,
+    /// The partition now has this leader.
+    Applied {
+        /// The partition had no leader before (the topic's available partitions changed).
+        became_available: bool,
+    },
 }
 
 /// The cluster as the producer knows it.
@@ -205,6 +225,53 @@ impl ClusterState {
     pub(crate) fn refresh_failed(&mut self) {
         self.in_flight = false;
         self.stale = true;
+    }
+
+    /// Takes a leader hint from a Produce answer (KIP-951): `leader_id` leads `partition`
+    /// of `topic` at `leader_epoch`. Applied only when the epoch is newer than the known
+    /// one and the leader's address is known or among `endpoints`.
+    pub(crate) fn apply_leader_hint(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        leader_id: i32,
+        leader_epoch: i32,
+        endpoints: &[NodeEndpoint],
+    ) -> LeaderHint {
+        if leader_id < 0 || leader_epoch < 0 {
+            return LeaderHint::Ignored;
+        }
+        let Some(info) = self.topics.get(topic) else {
+            return LeaderHint::Ignored;
+        };
+        let Some(known) = usize::try_from(partition)
+            .ok()
+            .and_then(|i| info.partitions.get(i))
+        else {
+            return LeaderHint::Ignored;
+        };
+        if leader_epoch <= known.leader_epoch {
+            return LeaderHint::Ignored;
+        }
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.brokers.entry(leader_id) {
+            let Some(endpoint) = endpoints.iter().find(|e| e.node_id == leader_id) else {
+                return LeaderHint::Ignored;
+            };
+            slot.insert(BrokerAddress {
+                host: endpoint.host.clone(),
+                port: endpoint.port,
+            });
+        }
+        let became_available = known.leader.is_none();
+        let mut partitions = info.partitions.clone();
+        partitions[partition as usize] = PartitionInfo {
+            leader: Some(leader_id),
+            leader_epoch,
+        };
+        if let Some(slot) = self.topics.get_mut(topic) {
+            *slot = Arc::new(TopicInfo::new(partitions));
+        }
+        LeaderHint::Applied { became_available }
     }
 
     /// Applies a Metadata response.
@@ -427,5 +494,46 @@ mod tests {
         c.apply_metadata(&response(vec![topic("a", 0, &[(1, 0), (-1, 0)])]), t0);
         assert_eq!(c.topic("a").map(|t| t.available.clone()), Some(vec![0]));
         assert!(c.poll_refresh(t0).is_some());
+    }
+
+    #[test]
+    fn leader_hints_apply_only_when_newer_and_reachable() {
+        let t0 = Instant::now();
+        let mut c = ClusterState::new(Duration::from_secs(300), Duration::ZERO);
+        c.apply_metadata(&response(vec![topic("a", 0, &[(1, 4), (-1, 2)])]), t0);
+        // Same or older epoch: nothing new.
+        assert_eq!(c.apply_leader_hint("a", 0, 2, 4, &[]), LeaderHint::Ignored);
+        assert_eq!(c.apply_leader_hint("a", 0, 2, 3, &[]), LeaderHint::Ignored);
+        assert_eq!(c.leader_for("a", 0), Some(1));
+        // Newer epoch, known broker.
+        assert_eq!(
+            c.apply_leader_hint("a", 0, 2, 5, &[]),
+            LeaderHint::Applied {
+                became_available: false
+            }
+        );
+        assert_eq!(c.leader_for("a", 0), Some(2));
+        // An unknown broker needs its endpoint.
+        assert_eq!(c.apply_leader_hint("a", 1, 3, 3, &[]), LeaderHint::Ignored);
+        let endpoint = NodeEndpoint {
+            node_id: 3,
+            host: "h3".into(),
+            port: 3,
+            rack: None,
+        };
+        assert_eq!(
+            c.apply_leader_hint("a", 1, 3, 3, &[endpoint]),
+            LeaderHint::Applied {
+                became_available: true
+            }
+        );
+        assert_eq!(c.leader_for("a", 1), Some(3));
+        assert_eq!(c.broker(3).map(ToString::to_string), Some("h3:3".into()));
+        assert_eq!(c.topic("a").map(|t| t.available.clone()), Some(vec![0, 1]));
+        // Unknown topics, partitions and negative ids are ignored.
+        assert_eq!(c.apply_leader_hint("b", 0, 1, 9, &[]), LeaderHint::Ignored);
+        assert_eq!(c.apply_leader_hint("a", 7, 1, 9, &[]), LeaderHint::Ignored);
+        assert_eq!(c.apply_leader_hint("a", -1, 1, 9, &[]), LeaderHint::Ignored);
+        assert_eq!(c.apply_leader_hint("a", 0, -1, 9, &[]), LeaderHint::Ignored);
     }
 }

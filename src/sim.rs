@@ -26,7 +26,8 @@ use kiel_protocol::messages::metadata::{
     MetadataBroker, MetadataPartition, MetadataRequest, MetadataResponse, MetadataTopic,
 };
 use kiel_protocol::messages::produce::{
-    PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
+    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse,
+    TopicProduceResponse,
 };
 use kiel_protocol::record::{increment_sequence, RecordBatch};
 use kiel_protocol::{Decode, Encode, ErrorCode, Request};
@@ -344,7 +345,8 @@ impl SimCluster {
                 RequestHeader::decode(&mut body, ProduceRequest::request_header_version(version))
                     .ok()?;
                 let request = ProduceRequest::decode(&mut body, version).ok()?;
-                let response = self.produce(broker, &request);
+                // KIP-951 leader hints exist from Produce v10.
+                let response = self.produce(broker, &request, version >= 10);
                 Some(encode_response::<ProduceRequest>(
                     &response,
                     version,
@@ -404,8 +406,14 @@ impl SimCluster {
         }
     }
 
-    fn produce(&mut self, broker: i32, request: &ProduceRequest) -> ProduceResponse {
+    fn produce(
+        &mut self,
+        broker: i32,
+        request: &ProduceRequest,
+        hints_allowed: bool,
+    ) -> ProduceResponse {
         let mut topics = Vec::new();
+        let mut node_endpoints: Vec<NodeEndpoint> = Vec::new();
         for topic in &request.topics {
             let mut partitions = Vec::new();
             for data in &topic.partitions {
@@ -427,12 +435,22 @@ impl SimCluster {
                         header.map(|h| h.base_sequence)
                     );
                 }
+                // Half the refusals name the current leader, as KIP-951 brokers do.
+                let current_leader = if code == ErrorCode::NotLeaderOrFollower
+                    && hints_allowed
+                    && self.chance(0.5)
+                {
+                    self.leader_hint(&topic.name, data.index, &mut node_endpoints)
+                } else {
+                    None
+                };
                 partitions.push(PartitionProduceResponse {
                     index: data.index,
                     error_code: code.code(),
                     base_offset,
                     log_append_time_ms: -1,
                     log_start_offset: 0,
+                    current_leader,
                     ..PartitionProduceResponse::default()
                 });
             }
@@ -443,8 +461,32 @@ impl SimCluster {
         }
         ProduceResponse {
             topics,
+            node_endpoints,
             ..ProduceResponse::default()
         }
+    }
+
+    /// The current leader of a partition as a KIP-951 hint, its address added to
+    /// `endpoints` once.
+    fn leader_hint(
+        &self,
+        topic: &str,
+        index: i32,
+        endpoints: &mut Vec<NodeEndpoint>,
+    ) -> Option<LeaderIdAndEpoch> {
+        let partition = self.topics.get(topic)?.get(usize::try_from(index).ok()?)?;
+        if !endpoints.iter().any(|e| e.node_id == partition.leader) {
+            endpoints.push(NodeEndpoint {
+                node_id: partition.leader,
+                host: format!("broker-{}", partition.leader),
+                port: 9092,
+                rack: None,
+            });
+        }
+        Some(LeaderIdAndEpoch {
+            leader_id: partition.leader,
+            leader_epoch: partition.epoch,
+        })
     }
 
     fn append(

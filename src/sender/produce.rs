@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use kiel_protocol::messages::produce::{
-    PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData,
+    PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse,
+    TopicProduceData,
 };
 use kiel_protocol::record::{
     increment_sequence, BatchOptions, RecordBatch, RecordBatchBuilder, RecordHeaderRef,
@@ -20,6 +21,7 @@ use kiel_protocol::{Compression, ErrorCode};
 
 use super::{backoff, Action, Bump, ConnState, Endpoint, InFlightKind, Sender};
 use crate::accumulator::ProducerBatch;
+use crate::cluster::LeaderHint;
 use crate::config::Acks;
 use crate::delivery::{Acked, BatchGuard};
 use crate::error::Error;
@@ -103,7 +105,42 @@ impl Sender {
                     _ => {}
                 }
             }
+            if code.invalidates_metadata() && self.take_leader_hint(&batch, answer, response) {
+                // KIP-951: the new leader is known; go there at once, no Metadata needed.
+                self.retry_now(batch, error, now);
+                continue;
+            }
             self.retry_or_fail(batch, code, error, now);
+        }
+    }
+
+    /// Applies the answer's `current_leader` hint for `batch`'s partition (KIP-951);
+    /// whether the partition now has a newer leader.
+    fn take_leader_hint(
+        &mut self,
+        batch: &ProducerBatch,
+        answer: &PartitionProduceResponse,
+        response: &ProduceResponse,
+    ) -> bool {
+        let Some(hint) = answer.current_leader else {
+            return false;
+        };
+        let applied = self.cluster.apply_leader_hint(
+            &batch.topic,
+            batch.partition,
+            hint.leader_id,
+            hint.leader_epoch,
+            &response.node_endpoints,
+        );
+        match applied {
+            LeaderHint::Ignored => false,
+            LeaderHint::Applied { became_available } => {
+                tracing::debug!(topic = %batch.topic, partition = batch.partition, leader = hint.leader_id, epoch = hint.leader_epoch, "leader hint taken");
+                if became_available {
+                    self.publish_topics(&[Arc::clone(&batch.topic)]);
+                }
+                true
+            }
         }
     }
 
@@ -159,9 +196,26 @@ impl Sender {
     /// time ran out, in which case its records fail.
     pub(super) fn retry(
         &mut self,
+        batch: ProducerBatch,
+        error: Error,
+        in_doubt: bool,
+        now: Instant,
+    ) {
+        self.retry_after_backoff(batch, error, in_doubt, true, now);
+    }
+
+    /// Retries a batch refused by a leader that has since been replaced by a known newer
+    /// one: without backoff (KIP-951), still within the retry and delivery limits.
+    fn retry_now(&mut self, batch: ProducerBatch, error: Error, now: Instant) {
+        self.retry_after_backoff(batch, error, false, false, now);
+    }
+
+    fn retry_after_backoff(
+        &mut self,
         mut batch: ProducerBatch,
         error: Error,
         in_doubt: bool,
+        with_backoff: bool,
         now: Instant,
     ) {
         let deadline = batch.created + self.config.delivery_timeout;
@@ -184,8 +238,12 @@ impl Sender {
         // Once an attempt's outcome was unknown, the batch may be in the log whatever later
         // attempts say, until one of them succeeds (a duplicate is answered as success).
         batch.in_doubt |= in_doubt;
-        batch.retry_at =
-            Some((now + backoff(&self.config, batch.attempts, &mut self.rng)).min(deadline));
+        let wait = if with_backoff {
+            backoff(&self.config, batch.attempts, &mut self.rng)
+        } else {
+            std::time::Duration::ZERO
+        };
+        batch.retry_at = Some((now + wait).min(deadline));
         tracing::debug!(topic = %batch.topic, partition = batch.partition, attempt = batch.attempts, %error, "retrying batch");
         batch.last_error = Some(error);
         self.shared.lock_accumulator().requeue(batch);
