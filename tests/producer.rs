@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use kiel::{Acks, Compression, Error, Producer, Record, TimestampType};
-use kiel_testcontainers::{shared_cluster, KafkaCluster};
+use kiel_testcontainers::{shared_cluster, FaultProxies, KafkaCluster};
 
 async fn cluster() -> &'static KafkaCluster {
     shared_cluster()
@@ -321,6 +321,49 @@ async fn a_batch_the_broker_finds_too_large_is_split() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flush_reports_what_is_left_when_its_timeout_expires() {
     let cluster = cluster().await;
+    // Through fault proxies that hold every byte, records cannot finish before their
+    // delivery timeout whatever the machine's speed.
+    let proxies = FaultProxies::start(cluster)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stuck = unique("flush-stuck");
+    cluster
+        .create_topic(&stuck, 1, 1, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let producer = Producer::builder()
+        .bootstrap_servers(&proxies.bootstrap())
+        .request_timeout(Duration::from_secs(2))
+        .delivery_timeout(Duration::from_secs(4))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    producer
+        .send(&stuck, Record::value("warm"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    proxies.black_hole_all();
+    let futures: Vec<_> = (0..10)
+        .map(|i| {
+            producer
+                .produce(&stuck, Record::value(format!("{i}")))
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    assert_eq!(producer.flush(Duration::from_millis(500)).await, 10);
+    assert_eq!(producer.outstanding_count(), 10);
+    // Once the delivery timeout fails them, nothing is left.
+    assert_eq!(producer.flush(Duration::from_secs(30)).await, 0);
+    for future in futures {
+        match future.await {
+            Err(Error::DeliveryTimeout { .. }) => {}
+            other => panic!("expected a delivery timeout, got {other:?}"),
+        }
+    }
+    producer.close().await;
+    proxies.resume_all();
+
+    // Flush ignores linger: records lingering for a minute go at once.
     let producer = Producer::builder()
         .bootstrap_servers(&cluster.bootstrap())
         .linger(Duration::from_secs(60))
@@ -333,10 +376,12 @@ async fn flush_reports_what_is_left_when_its_timeout_expires() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     // Learn the topic first so the records below go straight into a batch.
-    producer
-        .send(&topic, Record::value("warm"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    drop(
+        producer
+            .produce(&topic, Record::value("warm"))
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(producer.flush(Duration::from_secs(30)).await, 0);
     for i in 0..10 {
         drop(
             producer
@@ -345,11 +390,9 @@ async fn flush_reports_what_is_left_when_its_timeout_expires() {
         );
     }
     assert_eq!(producer.unsent_count(), 10, "linger holds them");
-    // A flush whose timeout expires before the broker can answer reports what is left.
-    assert_eq!(producer.flush(Duration::ZERO).await, 10);
-    // Flush ignores linger, so this one completes.
     assert_eq!(producer.flush(Duration::from_secs(30)).await, 0);
     assert_eq!(producer.unsent_count(), 0);
+    producer.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
