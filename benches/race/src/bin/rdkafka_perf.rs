@@ -1,0 +1,342 @@
+//! `rdkafka-perf`: ProducerPerformance's workload and summary line with rust-rdkafka
+//! (librdkafka), as the race's rdkafka client.
+//!
+//! Each record's value is `--record-size` fresh random uppercase letters, no key, sent to
+//! `--topic` at `--throughput` records/s (-1: as fast as possible). Latency runs from the
+//! moment a record is handed to the producer (when librdkafka's queue is full, from its first
+//! attempt) to its delivery report. At the end every record has its report and one line is
+//! printed, as ProducerPerformance prints it:
+//!
+//! ```text
+//! 1000000 records sent, 250000.000000 records/sec (23.84 MB/sec), 100.00 ms avg latency, 300.00 ms max latency, 90 ms 50th, 200 ms 95th, 250 ms 99th, 290 ms 99.9th.
+//! ```
+//!
+//! Two modes, the two ways rust-rdkafka offers to produce:
+//! - `--mode future`: `FutureProducer` on a tokio runtime. `send_result` queues the record;
+//!   a task per record awaits its `DeliveryFuture` and notes the latency. A full queue is
+//!   waited out in 1 ms sleeps (rust-rdkafka's own `send` sleeps 100 ms).
+//! - `--mode base`: `BaseProducer`, with the send time as the delivery opaque and the
+//!   latency noted in the `ProducerContext::delivery` callback; `poll(0)` after every send,
+//!   and on a full queue `poll(1 ms)` until there is room.
+//!
+//! Failed records are not counted as sent (as in ProducerPerformance); the first few are
+//! printed on stderr and the exit code is 1.
+//!
+//! # References
+//! - Kafka `tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java`
+//! - rust-rdkafka `src/producer/{base_producer,future_producer}.rs`
+//! - librdkafka `CONFIGURATION.md` (property names)
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use kiel_race::latency::LatencyRecorder;
+use kiel_race::payload::Payloads;
+use kiel_race::summary::PerfSummary;
+use kiel_race::throttle::Throttle;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
+    ProducerContext,
+};
+use rdkafka::util::Timeout;
+use rdkafka::ClientContext;
+
+/// Failures printed at most.
+const MAX_LISTED_FAILURES: usize = 5;
+
+/// How long the future mode waits before retrying a record refused by a full queue.
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(1);
+
+/// Which rust-rdkafka producer to drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// `FutureProducer`: a `DeliveryFuture` per record, awaited by a tokio task.
+    Future,
+    /// `BaseProducer`: a delivery callback, polled by the sending thread.
+    Base,
+}
+
+/// ProducerPerformance's workload with rust-rdkafka.
+#[derive(Debug, Parser)]
+#[command(name = "rdkafka-perf", version)]
+struct Args {
+    /// Which producer: future (FutureProducer) or base (BaseProducer).
+    #[arg(long, value_enum)]
+    mode: Mode,
+
+    /// Bootstrap brokers.
+    #[arg(short, long, value_name = "HOST:PORT[,...]")]
+    brokers: String,
+
+    /// Topic to produce to.
+    #[arg(short, long)]
+    topic: String,
+
+    /// Records to send.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    num_records: u64,
+
+    /// Bytes of each record's value.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..=100_000_000))]
+    record_size: u32,
+
+    /// Records/s to aim for; -1 for as fast as possible.
+    #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
+    throughput: f64,
+
+    /// A librdkafka property (repeatable), e.g. -X linger.ms=5.
+    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
+    properties: Vec<(String, String)>,
+}
+
+fn parse_property(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+/// What the delivery reports add up to, shared with whoever receives them.
+struct Tally {
+    stats: Mutex<LatencyRecorder>,
+    failed: AtomicU64,
+    failures: Mutex<Vec<String>>,
+    bytes_per_record: u64,
+}
+
+impl Tally {
+    fn new(args: &Args) -> Self {
+        Self {
+            stats: Mutex::new(LatencyRecorder::new(args.num_records)),
+            failed: AtomicU64::new(0),
+            failures: Mutex::new(Vec::new()),
+            bytes_per_record: u64::from(args.record_size),
+        }
+    }
+
+    fn acknowledged(&self, latency: Duration) {
+        self.stats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(latency, self.bytes_per_record);
+    }
+
+    fn fail(&self, reason: String) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        let mut listed = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        if listed.len() < MAX_LISTED_FAILURES {
+            listed.push(reason);
+        }
+    }
+
+    /// The run's outcome, `elapsed` after its start.
+    fn outcome(&self, elapsed: Duration) -> Outcome {
+        Outcome {
+            summary: self
+                .stats
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .summary(elapsed),
+            failed: self.failed.load(Ordering::Relaxed),
+            failures: self
+                .failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        }
+    }
+}
+
+/// How a run went.
+struct Outcome {
+    summary: PerfSummary,
+    failed: u64,
+    failures: Vec<String>,
+}
+
+fn is_queue_full(error: &KafkaError) -> bool {
+    *error == KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)
+}
+
+fn client_config(args: &Args) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &args.brokers)
+        .set("client.id", "rdkafka-perf");
+    for (key, value) in &args.properties {
+        config.set(key, value);
+    }
+    config
+}
+
+/// The base mode's context: the delivery callback notes each record's latency. The
+/// delivery opaque is the send time in nanoseconds after `epoch`.
+struct BaseContext {
+    epoch: Instant,
+    tally: Tally,
+}
+
+impl ClientContext for BaseContext {}
+
+impl ProducerContext for BaseContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, sent_nanos: Self::DeliveryOpaque) {
+        match result {
+            Ok(_) => {
+                let sent_at = self.epoch + Duration::from_nanos(sent_nanos as u64);
+                self.tally
+                    .acknowledged(Instant::now().saturating_duration_since(sent_at));
+            }
+            Err((error, _)) => self.tally.fail(error.to_string()),
+        }
+    }
+}
+
+fn run_base(args: &Args) -> Result<Outcome, String> {
+    let context = BaseContext {
+        epoch: Instant::now(),
+        tally: Tally::new(args),
+    };
+    let producer: BaseProducer<BaseContext> = client_config(args)
+        .create_with_context(context)
+        .map_err(|e| format!("cannot create the BaseProducer: {e}"))?;
+    let epoch = producer.context().epoch;
+    let mut payloads = Payloads::new(args.record_size as usize);
+    let start = Instant::now();
+    let throttle = Throttle::new(args.throughput, start);
+    for i in 0..args.num_records {
+        let sent_at = Instant::now();
+        let opaque = usize::try_from(sent_at.duration_since(epoch).as_nanos()).unwrap_or(0);
+        let mut record = BaseRecord::<(), [u8], usize>::with_opaque_to(&args.topic, opaque)
+            .payload(payloads.next_value());
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((e, refused)) if is_queue_full(&e) => {
+                    record = refused;
+                    producer.poll(QUEUE_FULL_WAIT);
+                }
+                Err((e, _)) => {
+                    producer.context().tally.fail(e.to_string());
+                    break;
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+        if let Some(pause) = throttle.pause(i + 1, Instant::now()) {
+            // Polling for the pause delivers reports while it waits.
+            producer.poll(pause);
+        }
+    }
+    producer
+        .flush(Timeout::Never)
+        .map_err(|e| format!("flush failed: {e}"))?;
+    Ok(producer.context().tally.outcome(start.elapsed()))
+}
+
+/// The future mode's shared state: the tally and a count of finished records.
+struct FutureShared {
+    tally: Tally,
+    finished: AtomicU64,
+    progress: tokio::sync::Notify,
+}
+
+async fn run_future(args: &Args) -> Result<Outcome, String> {
+    let producer: FutureProducer = client_config(args)
+        .create()
+        .map_err(|e| format!("cannot create the FutureProducer: {e}"))?;
+    let shared = Arc::new(FutureShared {
+        tally: Tally::new(args),
+        finished: AtomicU64::new(0),
+        progress: tokio::sync::Notify::new(),
+    });
+    let mut payloads = Payloads::new(args.record_size as usize);
+    let start = Instant::now();
+    let throttle = Throttle::new(args.throughput, start);
+    let mut queued = 0u64;
+    for i in 0..args.num_records {
+        let sent_at = Instant::now();
+        let mut record = FutureRecord::<(), [u8]>::to(&args.topic).payload(payloads.next_value());
+        let delivery = loop {
+            match producer.send_result(record) {
+                Ok(delivery) => break Some(delivery),
+                Err((e, refused)) if is_queue_full(&e) => {
+                    record = refused;
+                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
+                }
+                Err((e, _)) => {
+                    shared.tally.fail(e.to_string());
+                    break None;
+                }
+            }
+        };
+        if let Some(delivery) = delivery {
+            queued += 1;
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                match delivery.await {
+                    Ok(Ok(_)) => shared.tally.acknowledged(sent_at.elapsed()),
+                    Ok(Err((e, _))) => shared.tally.fail(e.to_string()),
+                    Err(_) => shared
+                        .tally
+                        .fail("the delivery report was dropped".to_owned()),
+                }
+                shared.finished.fetch_add(1, Ordering::AcqRel);
+                shared.progress.notify_one();
+            });
+        }
+        if let Some(pause) = throttle.pause(i + 1, Instant::now()) {
+            tokio::time::sleep(pause).await;
+        }
+    }
+    producer
+        .flush(Timeout::Never)
+        .map_err(|e| format!("flush failed: {e}"))?;
+    // Every report is in; wait until every task has noted its record.
+    while shared.finished.load(Ordering::Acquire) < queued {
+        shared.progress.notified().await;
+    }
+    Ok(shared.tally.outcome(start.elapsed()))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let outcome = match args.mode {
+        Mode::Base => run_base(&args),
+        Mode::Future => match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(run_future(&args)),
+            Err(e) => Err(format!("cannot start the tokio runtime: {e}")),
+        },
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("rdkafka-perf: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", outcome.summary);
+    let failed = outcome.failed;
+    if failed == 0 {
+        return ExitCode::SUCCESS;
+    }
+    for reason in &outcome.failures {
+        eprintln!("rdkafka-perf: record failed: {reason}");
+    }
+    eprintln!(
+        "rdkafka-perf: {failed} of {} records failed",
+        args.num_records
+    );
+    ExitCode::FAILURE
+}
