@@ -7,7 +7,16 @@
 //! - Kafka `tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java`
 //!   (summary line, latency sampling, payloads)
 
+pub mod cargo_build;
+pub mod clients;
 pub mod latency;
+pub mod machine;
+pub mod measure;
 pub mod payload;
+pub mod report;
+pub mod settings;
+pub mod stats;
 pub mod summary;
+pub mod table;
 pub mod throttle;
+pub mod workload;

@@ -1,0 +1,309 @@
+//! The four clients of the race and the command line that runs each one.
+//!
+//! - `kiel`: `kiel perf` (the kiel-cli binary);
+//! - `rdkafka-future` / `rdkafka-base`: this crate's `rdkafka-perf --mode future|base`;
+//! - `java`: Kafka's `org.apache.kafka.tools.ProducerPerformance` on the JVM, from the jars
+//!   kiel-testcontainers downloaded, with the JVM options Kafka's own
+//!   `kafka-producer-perf-test.sh` uses (`-Xmx512M`, G1 with a 20 ms pause goal).
+//!
+//! Every client gets the same workload (topic, record count and size, target rate) and the
+//! same settings ([`Settings`]), and prints ProducerPerformance's summary line.
+//!
+//! # References
+//! - Kafka `bin/kafka-producer-perf-test.sh`, `bin/kafka-run-class.sh` (JVM options)
+//! - Kafka `tools/.../ProducerPerformance.java` (options; `--command-property` since 4.2,
+//!   `--producer-props` before)
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::settings::Settings;
+
+/// A client in the race.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Client {
+    /// `kiel perf`.
+    Kiel,
+    /// rust-rdkafka's `FutureProducer`.
+    RdkafkaFuture,
+    /// rust-rdkafka's `BaseProducer`.
+    RdkafkaBase,
+    /// Kafka's Java ProducerPerformance.
+    Java,
+}
+
+impl Client {
+    /// Every client, in the order of the report.
+    pub const ALL: [Self; 4] = [
+        Self::Kiel,
+        Self::RdkafkaFuture,
+        Self::RdkafkaBase,
+        Self::Java,
+    ];
+
+    /// The client's name on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Kiel => "kiel",
+            Self::RdkafkaFuture => "rdkafka-future",
+            Self::RdkafkaBase => "rdkafka-base",
+            Self::Java => "java",
+        }
+    }
+
+    /// Whether this is one of the two rdkafka clients.
+    pub fn is_rdkafka(self) -> bool {
+        matches!(self, Self::RdkafkaFuture | Self::RdkafkaBase)
+    }
+}
+
+impl fmt::Display for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Client {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name() == text.trim())
+            .ok_or_else(|| {
+                format!("unknown client `{text}` (kiel, rdkafka-future, rdkafka-base, java)")
+            })
+    }
+}
+
+/// Where the clients' programs are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Programs {
+    /// The `kiel` binary.
+    pub kiel: PathBuf,
+    /// The `rdkafka-perf` binary.
+    pub rdkafka_perf: PathBuf,
+    /// The `java` launcher.
+    pub java: PathBuf,
+    /// The folder with Kafka's jars.
+    pub kafka_libs: PathBuf,
+    /// A log4j2 configuration for the Java client (warnings to stderr).
+    pub log4j2_config: PathBuf,
+    /// A log4j 1.x / reload4j configuration, for Kafka 3.9's jars.
+    pub log4j_config: PathBuf,
+    /// ProducerPerformance's option for producer properties: `--command-property` (Kafka
+    /// 4.2 and later) or `--producer-props`.
+    pub java_property_option: &'static str,
+}
+
+/// One run's workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// Bootstrap brokers.
+    pub bootstrap: String,
+    /// The topic (fresh for the run).
+    pub topic: String,
+    /// Records to send.
+    pub records: u64,
+    /// Bytes per record value.
+    pub record_size: u32,
+    /// Target records/s; -1 for as fast as possible.
+    pub throughput: f64,
+    /// The producer settings.
+    pub settings: Settings,
+}
+
+impl RunSpec {
+    /// The target rate as the clients take it: whole records/s, or -1.
+    fn throughput_arg(&self) -> String {
+        if self.throughput > 0.0 {
+            format!("{}", self.throughput.round().max(1.0) as u64)
+        } else {
+            "-1".to_owned()
+        }
+    }
+}
+
+/// The program and arguments that run `client` on `spec`.
+pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (PathBuf, Vec<String>) {
+    let workload = [
+        "--topic".to_owned(),
+        spec.topic.clone(),
+        "--num-records".to_owned(),
+        spec.records.to_string(),
+        "--record-size".to_owned(),
+        spec.record_size.to_string(),
+        "--throughput".to_owned(),
+        spec.throughput_arg(),
+    ];
+    let dash_x = |props: Vec<(String, String)>| {
+        props
+            .into_iter()
+            .flat_map(|(k, v)| ["-X".to_owned(), format!("{k}={v}")])
+            .collect::<Vec<_>>()
+    };
+    match client {
+        Client::Kiel => {
+            let mut args = vec!["perf".to_owned()];
+            args.extend(workload);
+            args.extend(["--brokers".to_owned(), spec.bootstrap.clone()]);
+            args.push("--no-progress".to_owned());
+            args.extend(dash_x(spec.settings.java_properties()));
+            (programs.kiel.clone(), args)
+        }
+        Client::RdkafkaFuture | Client::RdkafkaBase => {
+            let mode = if client == Client::RdkafkaFuture {
+                "future"
+            } else {
+                "base"
+            };
+            let mut args = vec!["--mode".to_owned(), mode.to_owned()];
+            args.extend(workload);
+            args.extend(["--brokers".to_owned(), spec.bootstrap.clone()]);
+            args.extend(dash_x(spec.settings.librdkafka_properties()));
+            (programs.rdkafka_perf.clone(), args)
+        }
+        Client::Java => {
+            let mut args: Vec<String> = [
+                "-Xmx512M",
+                "-server",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-XX:InitiatingHeapOccupancyPercent=35",
+                "-XX:+ExplicitGCInvokesConcurrent",
+                "-Djava.awt.headless=true",
+            ]
+            .map(str::to_owned)
+            .to_vec();
+            args.push(format!(
+                "-Dlog4j2.configurationFile={}",
+                programs.log4j2_config.display()
+            ));
+            args.push(format!(
+                "-Dlog4j.configuration=file:{}",
+                programs.log4j_config.display()
+            ));
+            args.push("-cp".to_owned());
+            args.push(format!("{}/*", programs.kafka_libs.display()));
+            args.push("org.apache.kafka.tools.ProducerPerformance".to_owned());
+            args.extend(workload);
+            args.push(programs.java_property_option.to_owned());
+            args.push(format!("bootstrap.servers={}", spec.bootstrap));
+            args.extend(
+                spec.settings
+                    .java_properties()
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}={v}")),
+            );
+            (programs.java.clone(), args)
+        }
+    }
+}
+
+/// log4j2 configuration for the Java client: warnings and worse to stderr.
+pub const LOG4J2_CONFIG: &str = "\
+status = warn
+appender.stderr.type = Console
+appender.stderr.name = STDERR
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = STDERR
+";
+
+/// log4j 1.x configuration for the Java client of Kafka 3.9: warnings and worse to stderr.
+pub const LOG4J_CONFIG: &str = "\
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Codec;
+
+    fn programs() -> Programs {
+        Programs {
+            kiel: "/bin/kiel".into(),
+            rdkafka_perf: "/bin/rdkafka-perf".into(),
+            java: "/usr/bin/java".into(),
+            kafka_libs: "/cache/libs".into(),
+            log4j2_config: "/tmp/log4j2.properties".into(),
+            log4j_config: "/tmp/log4j.properties".into(),
+            java_property_option: "--command-property",
+        }
+    }
+
+    fn spec(throughput: f64) -> RunSpec {
+        RunSpec {
+            bootstrap: "127.0.0.1:1,127.0.0.1:2".into(),
+            topic: "race-t".into(),
+            records: 1000,
+            record_size: 100,
+            throughput,
+            settings: Settings {
+                linger_ms: 5,
+                batch_size: 65_536,
+                buffer_bytes: 33_554_432,
+                codec: Codec::Lz4,
+            },
+        }
+    }
+
+    fn after<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+        let at = args.iter().position(|a| a == flag)?;
+        args.get(at + 1).map(String::as_str)
+    }
+
+    #[test]
+    fn every_client_gets_the_same_workload() {
+        for client in Client::ALL {
+            let (_, args) = command_line(client, &programs(), &spec(12_345.4));
+            assert_eq!(after(&args, "--topic"), Some("race-t"), "{client}");
+            assert_eq!(after(&args, "--num-records"), Some("1000"), "{client}");
+            assert_eq!(after(&args, "--record-size"), Some("100"), "{client}");
+            assert_eq!(after(&args, "--throughput"), Some("12345"), "{client}");
+            let joined = args.join(" ");
+            assert!(joined.contains("acks=all"), "{client}: {joined}");
+            assert!(joined.contains("enable.idempotence=true"), "{client}");
+            assert!(joined.contains("linger.ms=5"), "{client}");
+            assert!(joined.contains("batch.size=65536"), "{client}");
+            assert!(joined.contains("lz4"), "{client}");
+        }
+        let (_, args) = command_line(Client::Kiel, &programs(), &spec(-1.0));
+        assert_eq!(after(&args, "--throughput"), Some("-1"));
+    }
+
+    #[test]
+    fn each_client_runs_its_own_program() {
+        let (program, args) = command_line(Client::RdkafkaBase, &programs(), &spec(-1.0));
+        assert_eq!(program, PathBuf::from("/bin/rdkafka-perf"));
+        assert_eq!(after(&args, "--mode"), Some("base"));
+        assert_eq!(after(&args, "--brokers"), Some("127.0.0.1:1,127.0.0.1:2"));
+        let (_, args) = command_line(Client::RdkafkaFuture, &programs(), &spec(-1.0));
+        assert_eq!(after(&args, "--mode"), Some("future"));
+        let (program, args) = command_line(Client::Kiel, &programs(), &spec(-1.0));
+        assert_eq!(program, PathBuf::from("/bin/kiel"));
+        assert_eq!(args.first().map(String::as_str), Some("perf"));
+        let (program, args) = command_line(Client::Java, &programs(), &spec(-1.0));
+        assert_eq!(program, PathBuf::from("/usr/bin/java"));
+        assert_eq!(after(&args, "-cp"), Some("/cache/libs/*"));
+        assert_eq!(
+            after(&args, "--command-property"),
+            Some("bootstrap.servers=127.0.0.1:1,127.0.0.1:2")
+        );
+    }
+
+    #[test]
+    fn clients_parse_by_name() {
+        for client in Client::ALL {
+            assert_eq!(client.name().parse::<Client>(), Ok(client));
+        }
+        assert!("librdkafka".parse::<Client>().is_err());
+    }
+}

@@ -1,0 +1,321 @@
+//! The runs of a race and their medians per workload, phase and client.
+
+use crate::clients::Client;
+use crate::stats::median;
+use crate::summary::PerfSummary;
+use crate::workload::{Phase, Workload};
+
+/// Bytes in a MiB.
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// What one finished run measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunFigures {
+    /// The client's own summary line.
+    pub summary: PerfSummary,
+    /// User + system CPU seconds of the client process.
+    pub cpu_secs: f64,
+    /// Peak RSS of the client process, bytes.
+    pub max_rss_bytes: u64,
+    /// Wall-clock seconds of the whole process, start-up included.
+    pub wall_secs: f64,
+}
+
+impl RunFigures {
+    /// CPU seconds per million acknowledged records.
+    pub fn cpu_per_million(&self) -> f64 {
+        if self.summary.records == 0 {
+            f64::NAN
+        } else {
+            self.cpu_secs / self.summary.records as f64 * 1e6
+        }
+    }
+
+    /// Peak RSS in MiB.
+    pub fn rss_mib(&self) -> f64 {
+        self.max_rss_bytes as f64 / MIB
+    }
+}
+
+/// One run of one client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// The workload.
+    pub workload: Workload,
+    /// Throughput or latency run.
+    pub phase: Phase,
+    /// Records/s asked for (latency runs).
+    pub target_rate: Option<f64>,
+    /// The round, from 0.
+    pub round: usize,
+    /// Who ran.
+    pub client: Client,
+    /// Records asked for.
+    pub records: u64,
+    /// The figures, or why there are none.
+    pub result: Result<RunFigures, String>,
+}
+
+/// The medians of one client's runs in one phase of one workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MedianRow {
+    /// The workload.
+    pub workload: Workload,
+    /// Throughput or latency run.
+    pub phase: Phase,
+    /// Records/s asked for (latency runs).
+    pub target_rate: Option<f64>,
+    /// The client.
+    pub client: Client,
+    /// Runs that succeeded.
+    pub runs_ok: usize,
+    /// Runs made.
+    pub runs: usize,
+    /// Median records/s.
+    pub records_per_sec: Option<f64>,
+    /// Median MB/s (MiB).
+    pub mb_per_sec: Option<f64>,
+    /// Median CPU seconds per million records.
+    pub cpu_per_million: Option<f64>,
+    /// Median peak RSS, MiB.
+    pub rss_mib: Option<f64>,
+    /// Median of the runs' median latencies, ms.
+    pub p50_ms: Option<f64>,
+    /// Median of the runs' 99th percentile latencies, ms.
+    pub p99_ms: Option<f64>,
+}
+
+/// The medians of `runs`, one row per workload, phase and client: workloads and phases in
+/// the order they first appear, clients in [`Client::ALL`] order. Each figure's median is
+/// taken on its own over the successful runs.
+pub fn medians(runs: &[RunRecord]) -> Vec<MedianRow> {
+    let mut groups: Vec<(Workload, Phase)> = Vec::new();
+    for run in runs {
+        if !groups.contains(&(run.workload, run.phase)) {
+            groups.push((run.workload, run.phase));
+        }
+    }
+    let mut rows = Vec::new();
+    for (workload, phase) in groups {
+        for client in Client::ALL {
+            let mine: Vec<&RunRecord> = runs
+                .iter()
+                .filter(|r| r.workload == workload && r.phase == phase && r.client == client)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let ok: Vec<&RunFigures> = mine.iter().filter_map(|r| r.result.as_ref().ok()).collect();
+            let of =
+                |f: fn(&RunFigures) -> f64| median(&ok.iter().map(|r| f(r)).collect::<Vec<_>>());
+            rows.push(MedianRow {
+                workload,
+                phase,
+                target_rate: mine.iter().find_map(|r| r.target_rate),
+                client,
+                runs_ok: ok.len(),
+                runs: mine.len(),
+                records_per_sec: of(|r| r.summary.records_per_sec),
+                mb_per_sec: of(|r| r.summary.mb_per_sec),
+                cpu_per_million: of(RunFigures::cpu_per_million),
+                rss_mib: of(RunFigures::rss_mib),
+                p50_ms: of(|r| r.summary.p50_ms),
+                p99_ms: of(|r| r.summary.p99_ms),
+            });
+        }
+    }
+    rows
+}
+
+/// Every run as a CSV line (with a header line first).
+pub fn runs_csv(runs: &[RunRecord]) -> String {
+    let mut out = String::from(
+        "brokers,record_size,codec,phase,target_rate,round,client,records_asked,ok,records,\
+         records_per_sec,mb_per_sec,avg_ms,max_ms,p50_ms,p95_ms,p99_ms,p999_ms,cpu_secs,\
+         cpu_secs_per_million,max_rss_mib,wall_secs,error\n",
+    );
+    for r in runs {
+        let rate = r.target_rate.map_or(String::new(), |t| format!("{t:.0}"));
+        let head = format!(
+            "{},{},{},{},{},{},{},{}",
+            r.workload.brokers,
+            r.workload.record_size,
+            r.workload.codec,
+            r.phase.name(),
+            rate,
+            r.round,
+            r.client,
+            r.records
+        );
+        match &r.result {
+            Ok(f) => {
+                let s = &f.summary;
+                out.push_str(&format!(
+                    "{head},true,{},{:.1},{:.2},{:.2},{:.2},{},{},{},{},{:.3},{:.3},{:.1},{:.2},\n",
+                    s.records,
+                    s.records_per_sec,
+                    s.mb_per_sec,
+                    s.avg_ms,
+                    s.max_ms,
+                    s.p50_ms,
+                    s.p95_ms,
+                    s.p99_ms,
+                    s.p999_ms,
+                    f.cpu_secs,
+                    f.cpu_per_million(),
+                    f.rss_mib(),
+                    f.wall_secs
+                ));
+            }
+            Err(e) => {
+                let clean: String = e
+                    .chars()
+                    .map(|c| if c == ',' || c == '\n' { ' ' } else { c })
+                    .collect();
+                out.push_str(&format!("{head},false,,,,,,,,,,,,,,{clean}\n"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::settings::Codec;
+    use crate::workload::Brokers;
+
+    pub(crate) fn workload() -> Workload {
+        Workload {
+            brokers: Brokers::Local(1),
+            record_size: 100,
+            codec: Codec::None,
+        }
+    }
+
+    pub(crate) fn figures(rate: f64, cpu: f64, rss_mib: u64, p99: f64) -> RunFigures {
+        RunFigures {
+            summary: PerfSummary {
+                records: 1_000_000,
+                records_per_sec: rate,
+                mb_per_sec: rate * 100.0 / MIB,
+                avg_ms: p99 / 2.0,
+                max_ms: p99 * 2.0,
+                p50_ms: p99 / 4.0,
+                p95_ms: p99 / 2.0,
+                p99_ms: p99,
+                p999_ms: p99 * 1.5,
+            },
+            cpu_secs: cpu,
+            max_rss_bytes: rss_mib * 1024 * 1024,
+            wall_secs: 5.0,
+        }
+    }
+
+    pub(crate) fn run(
+        client: Client,
+        phase: Phase,
+        round: usize,
+        result: Result<RunFigures, String>,
+    ) -> RunRecord {
+        RunRecord {
+            workload: workload(),
+            phase,
+            target_rate: (phase == Phase::Latency).then_some(50_000.0),
+            round,
+            client,
+            records: 1_000_000,
+            result,
+        }
+    }
+
+    #[test]
+    fn medians_are_per_client_and_phase_and_skip_failed_runs() {
+        let runs = vec![
+            run(
+                Client::Java,
+                Phase::Throughput,
+                0,
+                Ok(figures(100_000.0, 9.0, 300, 900.0)),
+            ),
+            run(
+                Client::Kiel,
+                Phase::Throughput,
+                0,
+                Ok(figures(250_000.0, 2.0, 40, 500.0)),
+            ),
+            run(
+                Client::Kiel,
+                Phase::Throughput,
+                1,
+                Ok(figures(300_000.0, 3.0, 50, 400.0)),
+            ),
+            run(Client::Kiel, Phase::Throughput, 2, Err("exit 1".into())),
+            run(
+                Client::Kiel,
+                Phase::Latency,
+                0,
+                Ok(figures(50_000.0, 1.0, 30, 5.0)),
+            ),
+        ];
+        let rows = medians(&runs);
+        assert_eq!(rows.len(), 3);
+        // Clients in report order within a phase: kiel before java.
+        assert_eq!(
+            (rows[0].client, rows[0].phase),
+            (Client::Kiel, Phase::Throughput)
+        );
+        assert_eq!(
+            (rows[1].client, rows[1].phase),
+            (Client::Java, Phase::Throughput)
+        );
+        assert_eq!(
+            (rows[2].client, rows[2].phase),
+            (Client::Kiel, Phase::Latency)
+        );
+        let kiel = &rows[0];
+        assert_eq!((kiel.runs_ok, kiel.runs), (2, 3));
+        assert_eq!(kiel.records_per_sec, Some(275_000.0));
+        assert_eq!(kiel.cpu_per_million, Some(2.5));
+        assert_eq!(kiel.rss_mib, Some(45.0));
+        assert_eq!(kiel.p99_ms, Some(450.0));
+        assert_eq!(rows[2].target_rate, Some(50_000.0));
+        assert_eq!(rows[1].target_rate, None);
+    }
+
+    #[test]
+    fn a_client_whose_runs_all_failed_has_no_figures() {
+        let rows = medians(&[run(Client::Java, Phase::Throughput, 0, Err("boom".into()))]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].runs_ok, rows[0].runs), (0, 1));
+        assert_eq!(rows[0].records_per_sec, None);
+    }
+
+    #[test]
+    fn the_csv_has_a_line_per_run_with_the_same_number_of_fields() {
+        let csv = runs_csv(&[
+            run(
+                Client::Kiel,
+                Phase::Throughput,
+                0,
+                Ok(figures(250_000.0, 2.0, 40, 500.0)),
+            ),
+            run(
+                Client::Java,
+                Phase::Latency,
+                1,
+                Err("exit 1, see log\nmore".into()),
+            ),
+        ]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let fields = |l: &str| l.split(',').count();
+        assert!(lines.iter().all(|l| fields(l) == fields(lines[0])), "{csv}");
+        assert!(
+            lines[1].contains(",kiel,1000000,true,1000000,250000.0,"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].ends_with("exit 1  see log more"), "{}", lines[2]);
+    }
+}
