@@ -95,6 +95,12 @@ pub struct Programs {
     /// ProducerPerformance's option for producer properties: `--command-property` (Kafka
     /// 4.2 and later) or `--producer-props`.
     pub java_property_option: &'static str,
+    /// Extra `KEY=VALUE` properties for kiel, after the common ones (a later one wins).
+    pub kiel_extra: Vec<String>,
+    /// Extra librdkafka properties for both rdkafka clients.
+    pub rdkafka_extra: Vec<String>,
+    /// Extra properties for the Java client.
+    pub java_extra: Vec<String>,
 }
 
 /// One run's workload.
@@ -137,10 +143,12 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
         "--throughput".to_owned(),
         spec.throughput_arg(),
     ];
-    let dash_x = |props: Vec<(String, String)>| {
+    let dash_x = |props: Vec<(String, String)>, extra: &[String]| {
         props
             .into_iter()
-            .flat_map(|(k, v)| ["-X".to_owned(), format!("{k}={v}")])
+            .map(|(k, v)| format!("{k}={v}"))
+            .chain(extra.iter().cloned())
+            .flat_map(|p| ["-X".to_owned(), p])
             .collect::<Vec<_>>()
     };
     match client {
@@ -149,7 +157,10 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
             args.extend(workload);
             args.extend(["--brokers".to_owned(), spec.bootstrap.clone()]);
             args.push("--no-progress".to_owned());
-            args.extend(dash_x(spec.settings.java_properties()));
+            args.extend(dash_x(
+                spec.settings.java_properties(),
+                &programs.kiel_extra,
+            ));
             (programs.kiel.clone(), args)
         }
         Client::RdkafkaFuture | Client::RdkafkaBase => {
@@ -161,7 +172,10 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
             let mut args = vec!["--mode".to_owned(), mode.to_owned()];
             args.extend(workload);
             args.extend(["--brokers".to_owned(), spec.bootstrap.clone()]);
-            args.extend(dash_x(spec.settings.librdkafka_properties()));
+            args.extend(dash_x(
+                spec.settings.librdkafka_properties(),
+                &programs.rdkafka_extra,
+            ));
             (programs.rdkafka_perf.clone(), args)
         }
         Client::Java => {
@@ -194,7 +208,8 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
                 spec.settings
                     .java_properties()
                     .into_iter()
-                    .map(|(k, v)| format!("{k}={v}")),
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .chain(programs.java_extra.iter().cloned()),
             );
             (programs.java.clone(), args)
         }
@@ -236,6 +251,9 @@ mod tests {
             log4j2_config: "/tmp/log4j2.properties".into(),
             log4j_config: "/tmp/log4j.properties".into(),
             java_property_option: "--command-property",
+            kiel_extra: vec!["max.in.flight=3".into()],
+            rdkafka_extra: vec!["debug=eos".into()],
+            java_extra: vec!["client.id=j".into()],
         }
     }
 
@@ -277,6 +295,20 @@ mod tests {
         }
         let (_, args) = command_line(Client::Kiel, &programs(), &spec(-1.0));
         assert_eq!(after(&args, "--throughput"), Some("-1"));
+    }
+
+    #[test]
+    fn extra_properties_come_last_for_their_client_only() {
+        let (_, kiel) = command_line(Client::Kiel, &programs(), &spec(-1.0));
+        assert_eq!(kiel.last().map(String::as_str), Some("max.in.flight=3"));
+        assert_eq!(kiel.get(kiel.len() - 2).map(String::as_str), Some("-X"));
+        let (_, base) = command_line(Client::RdkafkaBase, &programs(), &spec(-1.0));
+        assert_eq!(base.last().map(String::as_str), Some("debug=eos"));
+        let (_, java) = command_line(Client::Java, &programs(), &spec(-1.0));
+        assert_eq!(java.last().map(String::as_str), Some("client.id=j"));
+        assert!(!java
+            .iter()
+            .any(|a| a == "debug=eos" || a == "max.in.flight=3"));
     }
 
     #[test]

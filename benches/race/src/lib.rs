@@ -8,6 +8,7 @@
 //!   (summary line, latency sampling, payloads)
 
 pub mod cargo_build;
+pub mod chart;
 pub mod clients;
 pub mod latency;
 pub mod machine;

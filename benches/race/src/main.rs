@@ -23,10 +23,11 @@ use std::time::Duration;
 
 use clap::Parser;
 use kiel_race::cargo_build;
+use kiel_race::chart;
 use kiel_race::clients::{command_line, Client, Programs, RunSpec, LOG4J2_CONFIG, LOG4J_CONFIG};
 use kiel_race::machine;
 use kiel_race::measure::run_measured;
-use kiel_race::report::{medians, runs_csv, RunFigures, RunRecord};
+use kiel_race::report::{medians, parse_runs_csv, runs_csv, RunFigures, RunRecord};
 use kiel_race::settings::{Codec, Settings};
 use kiel_race::summary::PerfSummary;
 use kiel_race::table::{kiel_losses, render_table, thousands};
@@ -43,7 +44,7 @@ use kiel_testcontainers::{KafkaCluster, KafkaVersion};
 )]
 struct Cli {
     /// Records per throughput run for records up to 300 B; larger records run
-    /// proportionally fewer (1 KiB: 29%). Default 1000000 (--quick: 20000).
+    /// proportionally fewer (1 KiB: 29%). Default 2000000 (--quick: 20000).
     #[arg(long, value_name = "N")]
     records: Option<u64>,
 
@@ -125,6 +126,24 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 
+    /// An extra kiel property KEY=VALUE for experiments (repeatable; a later one wins).
+    #[arg(long, value_name = "KEY=VALUE")]
+    kiel_property: Vec<String>,
+
+    /// An extra librdkafka property for both rdkafka clients (repeatable), e.g.
+    /// debug=eos,broker to see librdkafka's log in the run's stderr file.
+    #[arg(long, value_name = "KEY=VALUE")]
+    rdkafka_property: Vec<String>,
+
+    /// An extra property for the Java client (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    java_property: Vec<String>,
+
+    /// Redraw the report and chart from a race's `<stamp>-runs.csv` instead of racing
+    /// (written next to it unless --out says otherwise).
+    #[arg(long, value_name = "CSV")]
+    replot: Option<PathBuf>,
+
     /// A TrueType font for the chart's text.
     #[arg(
         long,
@@ -170,7 +189,7 @@ impl Plan {
                 .collect(),
         };
         let plan = Self {
-            records: cli.records.unwrap_or(pick(quick, 20_000, 1_000_000)),
+            records: cli.records.unwrap_or(pick(quick, 20_000, 2_000_000)),
             runs: cli.runs.unwrap_or(pick(quick, 1, 3)),
             brokers,
             sizes: cli
@@ -544,12 +563,21 @@ fn programs(cli: &Cli, work_dir: &Path) -> Result<Programs, String> {
         log4j2_config,
         log4j_config,
         java_property_option: "--command-property",
+        kiel_extra: cli.kiel_property.clone(),
+        rdkafka_extra: cli.rdkafka_property.clone(),
+        java_extra: cli.java_property.clone(),
     })
 }
 
-/// The report: conditions, settings, the median table and kiel's losses.
-fn render_report(plan: &Plan, race: &Race<'_>, header: &[String]) -> String {
-    let rows = medians(&race.runs);
+/// The report: conditions, settings, the median table, the chart and kiel's losses.
+fn render_report(
+    plan: &Plan,
+    runs: &[RunRecord],
+    header: &[String],
+    chart: Option<&str>,
+) -> String {
+    let rows = medians(runs);
+    let rounds = runs.iter().map(|r| r.round + 1).max().unwrap_or(0);
     let mut out = String::from("# The race: kiel against rdkafka and Kafka's Java producer\n\n");
     for line in header {
         out.push_str(&format!("- {line}\n"));
@@ -560,10 +588,12 @@ fn render_report(plan: &Plan, race: &Race<'_>, header: &[String]) -> String {
         plan.partitions
     ));
     out.push_str(&format!(
-        "- {} round(s) per phase, client order rotated each round; medians of each figure over the rounds\n\n",
-        plan.runs
+        "- {rounds} round(s) per phase, client order rotated each round; medians of each figure over the rounds\n\n",
     ));
     out.push_str(&render_table(&rows));
+    if let Some(chart) = chart {
+        out.push_str(&format!("\n![the race, medians]({chart})\n"));
+    }
     let losses = kiel_losses(&rows);
     out.push_str("\n## Where kiel is behind a peer\n\n");
     if losses.is_empty() {
@@ -574,6 +604,59 @@ fn render_report(plan: &Plan, race: &Race<'_>, header: &[String]) -> String {
         }
     }
     out
+}
+
+/// Writes the chart `<stamp>.png` and the report `<stamp>.md` into `out_dir` and prints
+/// the report. Returns the report's path.
+fn write_report(
+    plan: &Plan,
+    runs: &[RunRecord],
+    header: &[String],
+    out_dir: &Path,
+    stamp: &str,
+    title: &str,
+    font: &Path,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
+    let chart_name = format!("{stamp}.png");
+    let chart = match chart::render_png(&medians(runs), &out_dir.join(&chart_name), font, title) {
+        Ok(()) => Some(chart_name.as_str()),
+        Err(e) => {
+            eprintln!("race: no chart: {e}");
+            None
+        }
+    };
+    let report = render_report(plan, runs, header, chart);
+    let report_path = out_dir.join(format!("{stamp}.md"));
+    std::fs::write(&report_path, &report)
+        .map_err(|e| format!("writing {}: {e}", report_path.display()))?;
+    println!("{report}");
+    Ok(report_path)
+}
+
+/// `--replot`: the report and chart again from a race's CSV of runs.
+fn replot(cli: &Cli, csv: &Path) -> Result<(), String> {
+    let plan = Plan::from_cli(cli)?;
+    let text =
+        std::fs::read_to_string(csv).map_err(|e| format!("reading {}: {e}", csv.display()))?;
+    let runs = parse_runs_csv(&text)?;
+    let name = csv
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("race-runs.csv");
+    let stamp = name.strip_suffix("-runs.csv").unwrap_or(name);
+    let out_dir = cli
+        .out
+        .clone()
+        .or_else(|| csv.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let header = vec![format!(
+        "Redrawn from {name} (see that race's report for its conditions)"
+    )];
+    let title = format!("kiel vs rdkafka vs Java: medians, redrawn from {name}");
+    let path = write_report(&plan, &runs, &header, &out_dir, stamp, &title, &cli.font)?;
+    eprintln!("race: report in {}", path.display());
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -658,15 +741,18 @@ async fn run(cli: Cli) -> Result<(), String> {
         finished.saturating_sub(started) / 60,
         machine::load_average().unwrap_or_else(|| "unknown".to_owned())
     ));
-    let report = render_report(&plan, &race, &header);
-    std::fs::create_dir_all(&out_dir)
-        .map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
-    let report_path = out_dir.join(format!("{stamp}.md"));
     let csv_path = out_dir.join(format!("{stamp}-runs.csv"));
-    std::fs::write(&report_path, &report)
+    std::fs::create_dir_all(&out_dir)
         .and_then(|()| std::fs::write(&csv_path, runs_csv(&race.runs)))
-        .map_err(|e| format!("writing the report into {}: {e}", out_dir.display()))?;
-    println!("{report}");
+        .map_err(|e| format!("writing {}: {e}", csv_path.display()))?;
+    let title = format!(
+        "kiel vs rdkafka vs Java: medians of {} round(s), {}",
+        plan.runs,
+        machine::human_time(started)
+    );
+    let report_path = write_report(
+        &plan, &race.runs, &header, &out_dir, &stamp, &title, &cli.font,
+    )?;
     eprintln!(
         "race: report in {} (every run: {})",
         report_path.display(),
@@ -681,7 +767,11 @@ async fn run(cli: Cli) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli).await {
+    let outcome = match &cli.replot {
+        Some(csv) => replot(&cli, csv),
+        None => run(cli).await,
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("race: {e}");

@@ -3,7 +3,7 @@
 use crate::clients::Client;
 use crate::stats::median;
 use crate::summary::PerfSummary;
-use crate::workload::{Phase, Workload};
+use crate::workload::{Brokers, Phase, Workload};
 
 /// Bytes in a MiB.
 const MIB: f64 = 1024.0 * 1024.0;
@@ -179,11 +179,82 @@ pub fn runs_csv(runs: &[RunRecord]) -> String {
     out
 }
 
+fn parse_brokers(text: &str) -> Option<Brokers> {
+    if text == Brokers::External.to_string() {
+        return Some(Brokers::External);
+    }
+    let count = text.split_whitespace().next()?.parse().ok()?;
+    Some(Brokers::Local(count))
+}
+
+/// Reads back what [`runs_csv`] wrote (to redraw a report without running the race).
+pub fn parse_runs_csv(text: &str) -> Result<Vec<RunRecord>, String> {
+    let mut runs = Vec::new();
+    for (index, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |what: &str| format!("line {}: bad {what}: {line}", index + 1);
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 23 {
+            return Err(bad("field count"));
+        }
+        let number = |i: usize, what: &str| -> Result<f64, String> {
+            f[i].parse::<f64>().map_err(|_| bad(what))
+        };
+        let workload = Workload {
+            brokers: parse_brokers(f[0]).ok_or_else(|| bad("brokers"))?,
+            record_size: f[1].parse().map_err(|_| bad("record size"))?,
+            codec: f[2].parse().map_err(|_| bad("codec"))?,
+        };
+        let phase = match f[3] {
+            "throughput" => Phase::Throughput,
+            "latency" => Phase::Latency,
+            _ => return Err(bad("phase")),
+        };
+        let target_rate = if f[4].is_empty() {
+            None
+        } else {
+            Some(number(4, "target rate")?)
+        };
+        let result = if f[8] == "true" {
+            let summary = PerfSummary {
+                records: f[9].parse().map_err(|_| bad("records"))?,
+                records_per_sec: number(10, "records/s")?,
+                mb_per_sec: number(11, "MB/s")?,
+                avg_ms: number(12, "avg")?,
+                max_ms: number(13, "max")?,
+                p50_ms: number(14, "p50")?,
+                p95_ms: number(15, "p95")?,
+                p99_ms: number(16, "p99")?,
+                p999_ms: number(17, "p99.9")?,
+            };
+            Ok(RunFigures {
+                summary,
+                cpu_secs: number(18, "CPU")?,
+                max_rss_bytes: (number(20, "RSS")? * MIB) as u64,
+                wall_secs: number(21, "wall time")?,
+            })
+        } else {
+            Err(f[22].to_owned())
+        };
+        runs.push(RunRecord {
+            workload,
+            phase,
+            target_rate,
+            round: f[5].parse().map_err(|_| bad("round"))?,
+            client: f[6].parse().map_err(|_| bad("client"))?,
+            records: f[7].parse().map_err(|_| bad("records asked"))?,
+            result,
+        });
+    }
+    Ok(runs)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::settings::Codec;
-    use crate::workload::Brokers;
 
     pub(crate) fn workload() -> Workload {
         Workload {
@@ -317,5 +388,49 @@ pub(crate) mod tests {
             lines[1]
         );
         assert!(lines[2].ends_with("exit 1  see log more"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn the_csv_reads_back_to_the_same_medians() {
+        let mut three = run(
+            Client::Java,
+            Phase::Latency,
+            1,
+            Ok(figures(50_000.0, 9.5, 300, 7.0)),
+        );
+        three.workload.brokers = Brokers::Local(3);
+        let runs = vec![
+            run(
+                Client::Kiel,
+                Phase::Throughput,
+                0,
+                Ok(figures(250_000.0, 2.0, 40, 500.0)),
+            ),
+            run(Client::Java, Phase::Throughput, 0, Err("exit 1".into())),
+            three,
+        ];
+        let back = parse_runs_csv(&runs_csv(&runs)).unwrap();
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[2].workload.brokers, Brokers::Local(3));
+        assert_eq!(back[2].target_rate, Some(50_000.0));
+        assert_eq!(back[1].result, Err("exit 1".to_owned()));
+        let (before, after) = (medians(&runs), medians(&back));
+        assert_eq!(before.len(), after.len());
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(
+                (b.client, b.phase, b.runs_ok),
+                (a.client, a.phase, a.runs_ok)
+            );
+            let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
+                (Some(x), Some(y)) => (x - y).abs() <= 0.01 * x.abs().max(1.0),
+                (None, None) => true,
+                _ => false,
+            };
+            assert!(close(b.records_per_sec, a.records_per_sec), "{b:?} {a:?}");
+            assert!(close(b.cpu_per_million, a.cpu_per_million), "{b:?} {a:?}");
+            assert!(close(b.rss_mib, a.rss_mib), "{b:?} {a:?}");
+            assert!(close(b.p99_ms, a.p99_ms), "{b:?} {a:?}");
+        }
+        assert!(parse_runs_csv("header\n1 broker,100,none").is_err());
     }
 }

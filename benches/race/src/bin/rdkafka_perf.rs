@@ -37,7 +37,7 @@ use kiel_race::latency::LatencyRecorder;
 use kiel_race::payload::Payloads;
 use kiel_race::summary::PerfSummary;
 use kiel_race::throttle::Throttle;
-use rdkafka::config::ClientConfig;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{
     BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
@@ -176,14 +176,57 @@ fn client_config(args: &Args) -> ClientConfig {
     config
 }
 
+/// librdkafka's log lines and errors on stderr, stamped with the seconds since `epoch` (with
+/// `-X debug=...` this shows what librdkafka does when).
+fn log_line(epoch: Instant, level: RDKafkaLogLevel, facility: &str, message: &str) {
+    eprintln!(
+        "rdkafka-perf: {:9.3} s {level:?} {facility}: {message}",
+        epoch.elapsed().as_secs_f64()
+    );
+}
+
+/// The future mode's context: librdkafka's logs on stderr.
+struct StderrLog {
+    epoch: Instant,
+}
+
+impl ClientContext for StderrLog {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        log_line(self.epoch, level, facility, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        log_line(
+            self.epoch,
+            RDKafkaLogLevel::Error,
+            "error",
+            &format!("{error}: {reason}"),
+        );
+    }
+}
+
 /// The base mode's context: the delivery callback notes each record's latency. The
-/// delivery opaque is the send time in nanoseconds after `epoch`.
+/// delivery opaque is the send time in nanoseconds after `epoch`. librdkafka's logs go to
+/// stderr.
 struct BaseContext {
     epoch: Instant,
     tally: Tally,
 }
 
-impl ClientContext for BaseContext {}
+impl ClientContext for BaseContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        log_line(self.epoch, level, facility, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        log_line(
+            self.epoch,
+            RDKafkaLogLevel::Error,
+            "error",
+            &format!("{error}: {reason}"),
+        );
+    }
+}
 
 impl ProducerContext for BaseContext {
     type DeliveryOpaque = usize;
@@ -250,8 +293,10 @@ struct FutureShared {
 }
 
 async fn run_future(args: &Args) -> Result<Outcome, String> {
-    let producer: FutureProducer = client_config(args)
-        .create()
+    let producer: FutureProducer<StderrLog> = client_config(args)
+        .create_with_context(StderrLog {
+            epoch: Instant::now(),
+        })
         .map_err(|e| format!("cannot create the FutureProducer: {e}"))?;
     let shared = Arc::new(FutureShared {
         tally: Tally::new(args),
