@@ -43,7 +43,11 @@ pub use kiel_protocol::Compression;
 pub use producer::{Producer, ProducerBuilder};
 pub use record::{Header, Record, RecordMetadata, TimestampType};
 
-#[cfg(test)]
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench_support;
+#[cfg(any(test, feature = "bench-internals"))]
+#[cfg_attr(not(test), allow(dead_code))]
 mod sim;
 #[cfg(test)]
 mod sim_tests;

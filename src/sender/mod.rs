@@ -213,7 +213,7 @@ impl Sender {
     }
 
     /// Seeds the backoff jitter (deterministic simulations).
-    #[cfg(test)]
+    #[cfg(any(test, feature = "bench-internals"))]
     pub(crate) fn with_seed(mut self, seed: u64) -> Self {
         self.rng = StdRng::seed_from_u64(seed);
         self
