@@ -11,9 +11,10 @@
 //!   versions"; KIP-511 (ApiVersions v3, client software name)
 
 use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use kiel_protocol::frame::{encode_request, peek_correlation_id, FrameReader};
 use kiel_protocol::messages::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
 use kiel_protocol::Request;
@@ -47,9 +48,27 @@ pub(crate) enum ConnectionEvent {
     Closed { id: ConnectionId, reason: String },
 }
 
+/// One request frame, size prefix included, as the chunks it was encoded into (written back
+/// to back): a whole frame from [`kiel_protocol::frame::encode_request`], or the pieces of
+/// `ProduceRequest::encode_frame_chunks`, whose record batches are not copied.
+#[derive(Debug, Default)]
+pub(crate) struct FrameChunks(Vec<Bytes>);
+
+impl From<BytesMut> for FrameChunks {
+    fn from(frame: BytesMut) -> Self {
+        Self(vec![frame.freeze()])
+    }
+}
+
+impl From<Vec<Bytes>> for FrameChunks {
+    fn from(chunks: Vec<Bytes>) -> Self {
+        Self(chunks)
+    }
+}
+
 struct Outgoing {
     correlation_id: i32,
-    frame: BytesMut,
+    frame: FrameChunks,
     expect_response: bool,
 }
 
@@ -61,11 +80,16 @@ pub(crate) struct ConnectionHandle {
 
 impl ConnectionHandle {
     /// Queues a whole request frame. Returns false if the connection is already gone.
-    pub(crate) fn send(&self, correlation_id: i32, frame: BytesMut, expect_response: bool) -> bool {
+    pub(crate) fn send(
+        &self,
+        correlation_id: i32,
+        frame: impl Into<FrameChunks>,
+        expect_response: bool,
+    ) -> bool {
         self.tx
             .send(Outgoing {
                 correlation_id,
-                frame,
+                frame: frame.into(),
                 expect_response,
             })
             .is_ok()
@@ -159,6 +183,68 @@ async fn handshake(
     Err("ApiVersions negotiation did not converge".into())
 }
 
+/// Request frames queued for one vectored write, as the chunks they were encoded into.
+///
+/// As a [`Buf`] it hands the socket up to [`Buf::chunks_vectored`]'s limit of slices per
+/// `writev`, so the record bytes go from the encoded frames to the kernel without another
+/// copy into a write buffer.
+#[derive(Debug, Default)]
+struct ChunkQueue {
+    chunks: VecDeque<Bytes>,
+    remaining: usize,
+}
+
+impl ChunkQueue {
+    /// Appends a frame's chunks (empty ones are skipped).
+    fn push(&mut self, frame: FrameChunks) {
+        for chunk in frame.0 {
+            if !chunk.is_empty() {
+                self.remaining += chunk.len();
+                self.chunks.push_back(chunk);
+            }
+        }
+    }
+}
+
+impl Buf for ChunkQueue {
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.chunks.front().map_or(&[], |c| c)
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let mut filled = 0;
+        for (slot, chunk) in dst.iter_mut().zip(&self.chunks) {
+            *slot = IoSlice::new(chunk);
+            filled += 1;
+        }
+        filled
+    }
+
+    fn advance(&mut self, mut count: usize) {
+        while count > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                break;
+            };
+            if front.len() <= count {
+                count -= front.len();
+                self.remaining -= front.len();
+                self.chunks.pop_front();
+            } else {
+                front.advance(count);
+                self.remaining -= count;
+                count = 0;
+            }
+        }
+    }
+}
+
+/// Gather at most this many bytes of queued frames into one vectored write.
+const MAX_GATHER_BYTES: usize = 1 << 20;
+
 async fn run(
     id: ConnectionId,
     address: &str,
@@ -183,7 +269,7 @@ async fn run(
     }
     let (mut read_half, mut write_half) = stream.into_split();
     let mut waiting: VecDeque<i32> = VecDeque::new();
-    let mut out = BytesMut::new();
+    let mut out = ChunkQueue::default();
     loop {
         // Hand out every complete frame already buffered.
         while let Some(frame) = reader.next_frame(&mut buf).map_err(|e| e.to_string())? {
@@ -211,20 +297,22 @@ async fn run(
         tokio::select! {
             outgoing = rx.recv() => {
                 let Some(first) = outgoing else { return Ok(()) };
-                // Gather what is queued into one write.
-                out.clear();
+                // Gather what is queued into one vectored write (the frames are not copied).
                 let mut written = Vec::new();
                 let mut next = Some(first);
                 while let Some(o) = next {
-                    out.extend_from_slice(&o.frame);
+                    out.push(o.frame);
                     if o.expect_response {
                         waiting.push_back(o.correlation_id);
                     } else {
                         written.push(o.correlation_id);
                     }
-                    next = if out.len() < 1 << 20 { rx.try_recv().ok() } else { None };
+                    next = if out.remaining() < MAX_GATHER_BYTES { rx.try_recv().ok() } else { None };
                 }
-                write_half.write_all(&out).await.map_err(|e| format!("write failed: {e}"))?;
+                write_half
+                    .write_all_buf(&mut out)
+                    .await
+                    .map_err(|e| format!("write failed: {e}"))?;
                 for correlation_id in written {
                     let _ = events.send(ConnectionEvent::Written { id, correlation_id });
                 }
@@ -237,5 +325,156 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use tokio::io::AsyncWrite;
+
+    use super::*;
+
+    /// A vectored writer that takes at most `limit` bytes per call, as a full socket does.
+    struct Trickle {
+        limit: usize,
+        written: Vec<u8>,
+        calls: usize,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(self.limit);
+            self.written.extend_from_slice(&buf[..n]);
+            self.calls += 1;
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let mut left = self.limit;
+            for buf in bufs {
+                let n = buf.len().min(left);
+                self.written.extend_from_slice(&buf[..n]);
+                left -= n;
+                if left == 0 {
+                    break;
+                }
+            }
+            self.calls += 1;
+            Poll::Ready(Ok(self.limit - left))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Frames of many chunks (empty ones too) whose bytes count up, so any reordering,
+    /// loss or repetition shows.
+    fn frames() -> (Vec<FrameChunks>, Vec<u8>) {
+        let mut expected = Vec::new();
+        let mut frames = Vec::new();
+        let mut next = 0u8;
+        for frame in 0..40usize {
+            let mut chunks = Vec::new();
+            for chunk in 0..(frame % 5) {
+                let len = (frame * 7 + chunk * 13) % 50;
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        next = next.wrapping_add(1);
+                        next
+                    })
+                    .collect();
+                expected.extend_from_slice(&bytes);
+                chunks.push(Bytes::from(bytes));
+            }
+            frames.push(if frame % 3 == 0 {
+                FrameChunks::from(BytesMut::from(&chunks.concat()[..]))
+            } else {
+                FrameChunks::from(chunks)
+            });
+        }
+        (frames, expected)
+    }
+
+    #[tokio::test]
+    async fn partial_vectored_writes_send_every_byte_once_in_order() {
+        for limit in [1, 3, 17, 64, 100_000] {
+            let (frames, expected) = frames();
+            let mut queue = ChunkQueue::default();
+            for frame in frames {
+                queue.push(frame);
+            }
+            assert_eq!(queue.remaining(), expected.len());
+            let mut writer = Trickle {
+                limit,
+                written: Vec::new(),
+                calls: 0,
+            };
+            let written = writer.write_all_buf(&mut queue).await;
+            assert!(written.is_ok(), "{written:?}");
+            assert_eq!(writer.written, expected, "limit {limit}");
+            assert_eq!(queue.remaining(), 0);
+            assert!(queue.chunks.is_empty());
+            assert!(writer.calls >= expected.len().div_ceil(limit));
+        }
+    }
+
+    #[tokio::test]
+    async fn one_write_call_takes_many_chunks() {
+        let (frames, expected) = frames();
+        let mut queue = ChunkQueue::default();
+        for frame in frames {
+            queue.push(frame);
+        }
+        let queued = queue.chunks.len();
+        assert!(queued >= 32, "the test needs many chunks, has {queued}");
+        let mut writer = Trickle {
+            limit: usize::MAX,
+            written: Vec::new(),
+            calls: 0,
+        };
+        let written = writer.write_all_buf(&mut queue).await;
+        assert!(written.is_ok(), "{written:?}");
+        assert_eq!(writer.written, expected);
+        assert!(
+            writer.calls <= queued / 8,
+            "{} calls for {queued} chunks",
+            writer.calls
+        );
+    }
+
+    #[test]
+    fn empty_chunks_are_not_queued() {
+        let mut queue = ChunkQueue::default();
+        queue.push(FrameChunks::from(vec![
+            Bytes::new(),
+            Bytes::from_static(b"ab"),
+        ]));
+        queue.push(FrameChunks::from(BytesMut::new()));
+        assert_eq!(queue.chunks.len(), 1);
+        assert_eq!(queue.chunk(), b"ab");
+        queue.advance(1);
+        assert_eq!(queue.chunk(), b"b");
+        assert_eq!(queue.remaining(), 1);
     }
 }
