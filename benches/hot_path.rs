@@ -15,21 +15,37 @@ use kiel::Compression;
 
 const RECORDS_PER_ROUND: usize = 10_000;
 
+/// The workloads: every compression and value size with futures, and the uncompressed
+/// ones with callbacks (as `kiel perf` produces).
+const WORKLOADS: [(Compression, usize, bool); 6] = [
+    (Compression::None, 100, false),
+    (Compression::None, 1024, false),
+    (Compression::Lz4, 100, false),
+    (Compression::Lz4, 1024, false),
+    (Compression::None, 100, true),
+    (Compression::None, 1024, true),
+];
+
 fn phase(c: &mut Criterion, name: &str, pick: fn(&PhaseTimes) -> Duration) {
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(RECORDS_PER_ROUND as u64));
     group.sample_size(20);
-    for compression in [Compression::None, Compression::Lz4] {
-        for value_size in [100, 1024] {
-            let id = BenchmarkId::from_parameter(format!("{compression}/{value_size}B"));
-            let mut core = CoreBench::new(compression, value_size);
-            group.bench_function(id, |b| {
-                b.iter_custom(|rounds| {
-                    (0..rounds)
-                        .map(|_| pick(&core.round(RECORDS_PER_ROUND)))
-                        .sum()
-                })
-            });
+    for (compression, value_size, callbacks) in WORKLOADS {
+        let outcome = if callbacks { "callback" } else { "future" };
+        let id = BenchmarkId::from_parameter(format!("{compression}/{value_size}B/{outcome}"));
+        let mut core = CoreBench::new(compression, value_size);
+        if callbacks {
+            core = core.with_callbacks();
+        }
+        group.bench_function(id, |b| {
+            b.iter_custom(|rounds| {
+                (0..rounds)
+                    .map(|_| pick(&core.round(RECORDS_PER_ROUND)))
+                    .sum()
+            })
+        });
+        if callbacks {
+            assert!(core.callback_outcomes() > 0, "the callbacks never ran");
         }
     }
     group.finish();

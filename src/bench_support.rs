@@ -8,6 +8,7 @@
 //! # References
 //! - `src/sim.rs` (the simulated cluster), `benches/hot_path.rs` (the benchmarks)
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,9 @@ pub struct CoreBench {
     sender: Sender,
     sim: SimCluster,
     value: Bytes,
+    /// `Some` when every record is produced with a callback (counting its outcomes here)
+    /// instead of a future.
+    callback_outcomes: Option<Arc<AtomicUsize>>,
 }
 
 /// The topic every round produces to.
@@ -71,9 +75,24 @@ impl CoreBench {
             sender,
             sim,
             value,
+            callback_outcomes: None,
         };
         bench.round(1);
         bench
+    }
+
+    /// Produces every record with a callback (as `Producer::produce_with_callback` does)
+    /// instead of a future, so that callbacks are stored and run in the timed phases.
+    pub fn with_callbacks(mut self) -> Self {
+        self.callback_outcomes = Some(Arc::new(AtomicUsize::new(0)));
+        self
+    }
+
+    /// Outcomes the callbacks have seen so far (0 without [`Self::with_callbacks`]).
+    pub fn callback_outcomes(&self) -> usize {
+        self.callback_outcomes
+            .as_ref()
+            .map_or(0, |n| n.load(Ordering::Relaxed))
     }
 
     /// Produces `records` records and drives the core until every one is acknowledged.
@@ -82,8 +101,17 @@ impl CoreBench {
         let started = Instant::now();
         for _ in 0..records {
             let record = Record::value(self.value.clone());
-            // The future is dropped: the outcome still completes the batch's shared state.
-            let produced = self.shared.produce_at(TOPIC, record, None, self.sim.now);
+            // Without callbacks the future is dropped: the outcome still completes the
+            // batch's shared state.
+            let callback = self.callback_outcomes.as_ref().map(|outcomes| {
+                let outcomes = Arc::clone(outcomes);
+                Box::new(move |_| {
+                    outcomes.fetch_add(1, Ordering::Relaxed);
+                }) as crate::delivery::Callback
+            });
+            let produced = self
+                .shared
+                .produce_at(TOPIC, record, callback, self.sim.now);
             if let Err(e) = produced {
                 panic!("produce into the simulated core: {e}");
             }
