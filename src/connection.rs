@@ -66,6 +66,17 @@ impl From<Vec<Bytes>> for FrameChunks {
     }
 }
 
+impl From<FrameChunks> for Bytes {
+    /// The frame as one buffer, for a reader that wants it whole (the simulated broker):
+    /// no copy when it is a single chunk.
+    fn from(frame: FrameChunks) -> Self {
+        match <[Bytes; 1]>::try_from(frame.0) {
+            Ok([whole]) => whole,
+            Err(chunks) => Self::from(chunks.concat()),
+        }
+    }
+}
+
 struct Outgoing {
     correlation_id: i32,
     frame: FrameChunks,
@@ -461,6 +472,22 @@ mod tests {
             "{} calls for {queued} chunks",
             writer.calls
         );
+    }
+
+    #[test]
+    fn a_frame_in_chunks_reads_back_whole() {
+        let (frames, _) = frames();
+        for frame in frames {
+            let expected: Vec<u8> = frame.0.concat();
+            let single = frame.0.len() == 1;
+            let first = frame.0.first().map(|c| c.as_ptr());
+            let whole = Bytes::from(frame);
+            assert_eq!(whole[..], expected[..]);
+            if single {
+                // One chunk is handed over as it is, not copied.
+                assert_eq!(Some(whole.as_ptr()), first);
+            }
+        }
     }
 
     #[test]
