@@ -70,7 +70,7 @@ impl From<FrameChunks> for Bytes {
     /// The frame as one buffer, for a reader that wants it whole (the simulated broker):
     /// no copy when it is a single chunk.
     fn from(frame: FrameChunks) -> Self {
-        match <[Bytes; 1]>::try_from(frame.0) {
+        match <[Self; 1]>::try_from(frame.0) {
             Ok([whole]) => whole,
             Err(chunks) => Self::from(chunks.concat()),
         }
