@@ -20,7 +20,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use kiel_protocol::messages::api_versions::{self, ApiVersion};
 use kiel_protocol::messages::init_producer_id::InitProducerIdRequest;
 use kiel_protocol::messages::metadata::MetadataRequest;
@@ -32,7 +31,7 @@ use rand::{Rng, SeedableRng};
 use crate::accumulator::ProducerBatch;
 use crate::cluster::ClusterState;
 use crate::config::ProducerConfig;
-use crate::connection::{ConnectionEvent, ConnectionId};
+use crate::connection::{ConnectionEvent, ConnectionId, FrameChunks};
 use crate::delivery::Acked;
 use crate::error::Error;
 use crate::shared::Shared;
@@ -52,7 +51,7 @@ pub(crate) enum Action {
     Send {
         id: ConnectionId,
         correlation_id: i32,
-        frame: BytesMut,
+        frame: FrameChunks,
         expect_response: bool,
     },
     /// Close connection `id` (its in-flight requests are already failed over).

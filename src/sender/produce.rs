@@ -563,7 +563,7 @@ impl Sender {
                 .min(i32::MAX as u128) as i32,
             topics,
         };
-        self.send_request(
+        self.send_produce_request(
             endpoint,
             id,
             &request,

@@ -16,8 +16,13 @@ use kiel_protocol::{ErrorCode, Request};
 
 use super::{Action, ConnState, Endpoint, InFlight, InFlightKind, ProducerIdentity, Sender};
 use crate::config::Acks;
-use crate::connection::ConnectionId;
+use crate::connection::{ConnectionId, FrameChunks};
 use crate::error::Error;
+
+/// Record batches smaller than this are copied into the Produce frame; larger ones are
+/// written from their own buffers (a `writev` entry each), so their bytes are never copied
+/// after the batch is finished.
+const INLINE_BATCHES_BELOW: usize = 2048;
 
 impl Sender {
     pub(super) fn handle_response(
@@ -110,6 +115,9 @@ impl Sender {
         self.cluster.forget_missing(topic);
         for p in pending {
             p.completion.resolve_rest(1, -1, &error);
+            if let Some(callback) = p.callback {
+                callback(Err(error.clone()));
+            }
             self.shared.records_finished(1, p.reserved);
         }
     }
@@ -163,6 +171,7 @@ impl Sender {
         );
     }
 
+    /// Encodes `request` into one buffer and sends it (Metadata, InitProducerId).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn send_request<R: Request>(
         &mut self,
@@ -186,6 +195,60 @@ impl Sender {
             tracing::error!(error = %e, "encoding a request failed");
             return false;
         }
+        self.dispatch(
+            endpoint,
+            id,
+            correlation_id,
+            frame.into(),
+            kind,
+            now,
+            actions,
+        );
+        true
+    }
+
+    /// Sends a Produce request as a list of chunks: record batches of at least
+    /// [`INLINE_BATCHES_BELOW`] bytes are referenced, not copied, on their way to the socket.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send_produce_request(
+        &mut self,
+        endpoint: Endpoint,
+        id: ConnectionId,
+        request: &ProduceRequest,
+        version: i16,
+        kind: InFlightKind,
+        now: Instant,
+        actions: &mut Vec<Action>,
+    ) -> bool {
+        let correlation_id = self.correlation_id();
+        let frame = match request.encode_frame_chunks(
+            version,
+            correlation_id,
+            Some(&self.config.client_id),
+            INLINE_BATCHES_BELOW,
+        ) {
+            Ok(chunks) => FrameChunks::from(chunks),
+            Err(e) => {
+                tracing::error!(error = %e, "encoding a Produce request failed");
+                return false;
+            }
+        };
+        self.dispatch(endpoint, id, correlation_id, frame, kind, now, actions);
+        true
+    }
+
+    /// Records an encoded request as in flight and asks the driver to write it.
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &mut self,
+        endpoint: Endpoint,
+        id: ConnectionId,
+        correlation_id: i32,
+        frame: FrameChunks,
+        kind: InFlightKind,
+        now: Instant,
+        actions: &mut Vec<Action>,
+    ) {
         let expect_response =
             !matches!(&kind, InFlightKind::Produce { .. }) || self.config.acks != Acks::None;
         self.in_flight.insert(
@@ -205,7 +268,6 @@ impl Sender {
             frame,
             expect_response,
         });
-        true
     }
 
     pub(super) fn init_producer_id(&mut self, now: Instant, actions: &mut Vec<Action>) {
