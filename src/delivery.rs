@@ -23,6 +23,10 @@ use crate::record::{RecordMetadata, TimestampType};
 /// A callback run once with a record's outcome.
 pub(crate) type Callback = Box<dyn FnOnce(Result<RecordMetadata, Error>) + Send + 'static>;
 
+/// Bytes a stored callback takes besides its closure: its slot in the batch's list (twice,
+/// for the list's spare capacity) and the allocator's header of the closure's box.
+pub(crate) const CALLBACK_SLOT_SIZE: usize = 2 * std::mem::size_of::<(u32, i64, Callback)>() + 16;
+
 /// The outcome of a range of records of a batch.
 #[derive(Debug, Clone)]
 pub(crate) struct RangeOutcome {

@@ -19,10 +19,12 @@ use crate::accumulator::{
 };
 use crate::cluster::{ClusterState, TopicInfo};
 use crate::config::ProducerConfig;
-use crate::delivery::{Callback, Completion, DeliveryFuture};
+use crate::delivery::{
+    Acked, Callback, Completion, DeliveryFuture, RangeOutcome, CALLBACK_SLOT_SIZE,
+};
 use crate::error::Error;
 use crate::partitioner::{Partitioner, TopicPartitions};
-use crate::record::Record;
+use crate::record::{Record, RecordMetadata, TimestampType};
 
 /// The producer's shared state.
 pub(crate) struct Shared {
@@ -125,6 +127,28 @@ impl Shared {
         self.progress.notify_waiters();
     }
 
+    /// Bytes of `buffer.memory` in use.
+    #[cfg(test)]
+    pub(crate) fn memory_used(&self) -> usize {
+        self.memory_used.load(Ordering::Acquire)
+    }
+
+    /// Takes `bytes` of `buffer.memory`, if that many are free.
+    fn reserve(&self, bytes: usize) -> bool {
+        let used = self.memory_used.fetch_add(bytes, Ordering::AcqRel);
+        if used + bytes > self.config.buffer_memory {
+            self.memory_used.fetch_sub(bytes, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// Returns `bytes` of `buffer.memory` without finishing a record.
+    fn release(&self, bytes: usize) {
+        self.memory_used.fetch_sub(bytes, Ordering::AcqRel);
+        self.memory_freed.notify_waiters();
+    }
+
     /// Makes a topic's partitions known to `produce`.
     pub(crate) fn publish_topic(&self, topic: &Arc<str>, info: Arc<TopicInfo>) {
         self.lock_accumulator()
@@ -168,16 +192,17 @@ impl Shared {
                 setting: "max.request.size",
             });
         }
-        if size > self.config.buffer_memory {
+        // What the record holds while it is buffered: its bytes in a batch, its callback,
+        // and, if it has to wait for metadata, its waiting entry.
+        let charge = size + callback.as_ref().map_or(0, callback_cost);
+        if charge + WAITING_COST > self.config.buffer_memory {
             return Err(Error::RecordTooLarge {
-                size,
+                size: charge + WAITING_COST,
                 max: self.config.buffer_memory,
                 setting: "buffer.memory",
             });
         }
-        let used = self.memory_used.fetch_add(size, Ordering::AcqRel);
-        if used + size > self.config.buffer_memory {
-            self.memory_used.fetch_sub(size, Ordering::AcqRel);
+        if !self.reserve(charge) {
             return Err(Error::QueueFull {
                 buffer_memory: self.config.buffer_memory,
             });
@@ -193,26 +218,43 @@ impl Shared {
         let result = match info {
             // Records that waited for this topic's metadata go first: while any wait, new
             // ones queue behind them.
-            Some((topic, info)) if !acc.has_pending(&topic) => self.append(
-                &mut acc, &topic, &info, &record, timestamp, size, callback, now,
-            ),
+            Some((topic, info)) if !acc.has_pending(&topic) => {
+                let mut callback = callback;
+                self.append(
+                    &mut acc,
+                    &topic,
+                    &info,
+                    &record,
+                    timestamp,
+                    size,
+                    charge,
+                    &mut callback,
+                    now,
+                )
+            }
+            _ if !self.reserve(WAITING_COST) => Err(Error::QueueFull {
+                buffer_memory: self.config.buffer_memory,
+            }),
             _ => {
                 let topic: Arc<str> = Arc::from(topic);
                 let completion = Completion::new(Arc::clone(&topic));
-                let future = DeliveryFuture::new(Arc::clone(&completion), 0, timestamp);
+                // A record with a callback reports through it; only others get a future.
+                let future = callback
+                    .is_none()
+                    .then(|| DeliveryFuture::new(Arc::clone(&completion), 0, timestamp));
                 acc.add_pending(
                     &topic,
                     PendingRecord {
                         record,
                         timestamp,
                         completion,
-                        reserved: size,
+                        reserved: charge + WAITING_COST,
                         callback,
                         created_at: now,
                     },
                 );
                 self.wake_driver.notify_one();
-                Ok(Some(future))
+                Ok(future)
             }
         };
         drop(acc);
@@ -221,7 +263,7 @@ impl Shared {
                 self.outstanding.fetch_add(1, Ordering::AcqRel);
             }
             Err(_) => {
-                self.memory_used.fetch_sub(size, Ordering::AcqRel);
+                self.memory_used.fetch_sub(charge, Ordering::AcqRel);
             }
         }
         result
@@ -255,7 +297,8 @@ impl Shared {
     }
 
     /// Appends to the record's partition; the caller holds the accumulator, so records of
-    /// one topic are placed in the order their callers got the lock.
+    /// one topic are placed in the order their callers got the lock. The callback is taken
+    /// only when the record was appended; on an error the caller still has it.
     #[allow(clippy::too_many_arguments)]
     fn append(
         &self,
@@ -265,15 +308,16 @@ impl Shared {
         record: &Record,
         timestamp: i64,
         size: usize,
-        callback: Option<Callback>,
+        reserved: usize,
+        callback: &mut Option<Callback>,
         now: Instant,
     ) -> Result<Option<DeliveryFuture>, Error> {
         let partition = self.choose_partition(topic, info, record, size)?;
-        let appended = acc.append(topic, partition, record, timestamp, size, now)?;
+        let appended = acc.append(topic, partition, record, timestamp, reserved, now)?;
         if appended.wake_sender {
             self.wake_driver.notify_one();
         }
-        match callback {
+        match callback.take() {
             Some(cb) => {
                 appended
                     .completion
@@ -304,70 +348,88 @@ impl Shared {
                 Some((k, v)) => (Arc::clone(k), Arc::clone(v)),
                 None => (topic, info),
             };
-            // Move every waiting record under one lock, so no new record overtakes them.
-            let mut placed = Vec::new();
+            // Move every waiting record under one lock, so no new record overtakes them. Each
+            // record is dropped as soon as it is copied into a batch, so the waiting records
+            // and their batches never both hold the whole buffer.
+            let mut refused = Vec::new();
             {
                 let mut acc = self.lock_accumulator();
-                let waiting = acc.take_pending(&topic);
-                for mut p in waiting {
-                    let record = std::mem::take(&mut p.record);
-                    let result = self.append(
+                for waiting in acc.take_pending(&topic) {
+                    let PendingRecord {
+                        record,
+                        timestamp,
+                        completion,
+                        reserved,
+                        mut callback,
+                        ..
+                    } = waiting;
+                    // The waiting entry is gone; the batch holds the rest.
+                    self.release(WAITING_COST);
+                    let reserved = reserved - WAITING_COST;
+                    let appended = self.append(
                         &mut acc,
                         &topic,
                         &info,
                         &record,
-                        p.timestamp,
-                        p.reserved,
-                        None,
+                        timestamp,
+                        record_size(&record),
+                        reserved,
+                        &mut callback,
                         now,
                     );
-                    placed.push((p, result));
+                    match appended {
+                        // The record's future watches the completion it got while waiting.
+                        Ok(Some(future)) => {
+                            future.forward_to(Box::new(move |r| resolve_waited(&completion, &r)));
+                        }
+                        // Its callback went with it into the batch.
+                        Ok(None) => {}
+                        Err(e) => refused.push((completion, callback, reserved, e)),
+                    }
                 }
             }
-            for (p, result) in placed {
-                match result {
-                    Ok(Some(future)) => {
-                        let outer = p.completion;
-                        let callback = p.callback;
-                        let forward = move |r: Result<crate::record::RecordMetadata, Error>| {
-                            let (partition, result) = match &r {
-                                Ok(m) => (
-                                    m.partition,
-                                    Ok(crate::delivery::Acked {
-                                        base_offset: m.offset,
-                                        log_append_time: if m.timestamp_type
-                                            == crate::record::TimestampType::LogAppendTime
-                                        {
-                                            m.timestamp
-                                        } else {
-                                            -1
-                                        },
-                                    }),
-                                ),
-                                Err(e) => (-1, Err(e.clone())),
-                            };
-                            outer.resolve(crate::delivery::RangeOutcome {
-                                start: 0,
-                                end: 1,
-                                partition,
-                                result,
-                            });
-                            if let Some(cb) = callback {
-                                cb(r);
-                            }
-                        };
-                        future.forward_to(Box::new(forward));
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        p.completion.resolve_rest(1, -1, &e);
-                        if let Some(cb) = p.callback {
-                            cb(Err(e));
-                        }
-                        self.records_finished(1, p.reserved);
-                    }
+            for (completion, callback, reserved, e) in refused {
+                completion.resolve_rest(1, -1, &e);
+                if let Some(cb) = callback {
+                    cb(Err(e));
                 }
+                self.records_finished(1, reserved);
             }
         }
     }
+}
+
+/// Bytes of `buffer.memory` a record's waiting entry holds while its topic's metadata is
+/// unknown: the entry itself and the completion its future or callback is tied to.
+pub(crate) const WAITING_COST: usize = std::mem::size_of::<PendingRecord>() + 128;
+
+/// Bytes of `buffer.memory` a callback holds until it runs: its slot in the batch and its
+/// boxed closure.
+fn callback_cost(callback: &Callback) -> usize {
+    CALLBACK_SLOT_SIZE + std::mem::size_of_val(&**callback)
+}
+
+/// Resolves the completion a record got while it waited for metadata with the outcome of
+/// the batch it was later appended to.
+fn resolve_waited(completion: &Completion, outcome: &Result<RecordMetadata, Error>) {
+    let (partition, result) = match outcome {
+        Ok(m) => (
+            m.partition,
+            Ok(Acked {
+                base_offset: m.offset,
+                log_append_time: if m.timestamp_type == TimestampType::LogAppendTime {
+                    m.timestamp
+                } else {
+                    -1
+                },
+            }),
+        ),
+        Err(e) => (-1, Err(e.clone())),
+    };
+    completion.resolve(RangeOutcome {
+        start: 0,
+        end: 1,
+        partition,
+        result,
+    });
 }

@@ -14,7 +14,7 @@
 //! - Broker idempotence rules: `ProducerAppendInfo.java`, `ProducerStateEntry.java`
 //!   (apache/kafka); quinn's `tests/util.rs` `Pair` (driving a sans-IO core in virtual time)
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -92,6 +92,8 @@ pub(crate) struct SimCluster {
     faults: Faults,
     brokers: Vec<i32>,
     pub topics: BTreeMap<String, Vec<SimPartition>>,
+    /// Topics this client may not write: Metadata answers TOPIC_AUTHORIZATION_FAILED.
+    forbidden_topics: BTreeSet<String>,
     conns: HashMap<ConnectionId, SimConnection>,
     /// Events to deliver, by time (a Vec kept sorted; ties keep insertion order).
     queue: Vec<(Instant, u64, ConnectionEvent)>,
@@ -126,6 +128,7 @@ impl SimCluster {
             faults,
             brokers: (1..=brokers as i32).collect(),
             topics: BTreeMap::new(),
+            forbidden_topics: BTreeSet::new(),
             conns: HashMap::new(),
             queue: Vec::new(),
             seq: 0,
@@ -133,6 +136,12 @@ impl SimCluster {
             appended_batches: 0,
             errors: BTreeMap::new(),
         }
+    }
+
+    /// Makes Metadata refuse `name` for good (TOPIC_AUTHORIZATION_FAILED), as a broker
+    /// with ACLs does.
+    pub(crate) fn forbid_topic(&mut self, name: &str) {
+        self.forbidden_topics.insert(name.to_owned());
     }
 
     /// Creates a topic with leaders spread over the brokers.
@@ -365,6 +374,11 @@ impl SimCluster {
         let topics = names
             .into_iter()
             .map(|name| match self.topics.get(&name) {
+                _ if self.forbidden_topics.contains(&name) => MetadataTopic {
+                    error_code: ErrorCode::TopicAuthorizationFailed.code(),
+                    name: Some(name),
+                    ..MetadataTopic::default()
+                },
                 Some(partitions) => MetadataTopic {
                     error_code: 0,
                     name: Some(name),

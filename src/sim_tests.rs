@@ -251,6 +251,114 @@ fn unknown_topic_fails_after_max_block_with_a_clear_error() {
     );
 }
 
+/// Polls a delivery future once (the simulation has run, so it is resolved or never will be).
+fn poll_once(future: &mut crate::DeliveryFuture) -> Option<Result<crate::RecordMetadata, Error>> {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    match std::pin::Pin::new(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(r) => Some(r),
+        Poll::Pending => None,
+    }
+}
+
+#[test]
+fn a_forbidden_topic_fails_every_waiting_record_through_its_callback_or_future() {
+    let mut run = setup(4, Faults::default(), config(true), 1);
+    run.sim.forbid_topic("secret");
+    let mut futures = Vec::new();
+    for i in 0..4u64 {
+        let outcomes = Arc::clone(&run.outcomes);
+        let callback: crate::delivery::Callback = Box::new(move |r| {
+            outcomes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((i, r))
+        });
+        // Even records get callbacks, odd ones futures.
+        let produced = run
+            .shared
+            .produce_at(
+                "secret",
+                Record::value("v"),
+                (i % 2 == 0).then_some(callback),
+                run.sim.now,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(produced.is_some(), i % 2 == 1, "record {i}");
+        futures.extend(produced);
+    }
+    let shared = Arc::clone(&run.shared);
+    assert!(run
+        .sim
+        .run(&mut run.sender, Duration::from_secs(10), || shared
+            .outstanding()
+            == 0));
+    let refused = |r: &Result<crate::RecordMetadata, Error>| matches!(r, Err(Error::Broker { code: kiel_protocol::ErrorCode::TopicAuthorizationFailed, topic, .. }) if topic == "secret");
+    let outcomes = run.outcomes.lock().unwrap_or_else(|p| p.into_inner());
+    let indexes: Vec<u64> = outcomes.iter().map(|(i, _)| *i).collect();
+    assert_eq!(indexes, [0, 2], "{outcomes:?}");
+    assert!(outcomes.iter().all(|(_, r)| refused(r)), "{outcomes:?}");
+    for mut future in futures {
+        let outcome = poll_once(&mut future);
+        assert!(outcome.as_ref().is_some_and(refused), "{outcome:?}");
+    }
+    assert_eq!(run.shared.memory_used(), 0);
+}
+
+#[test]
+fn records_waiting_for_metadata_count_their_bookkeeping_against_buffer_memory() {
+    let mut c = config(true);
+    c.buffer_memory = 64 * 1024;
+    let mut run = setup(5, Faults::default(), c, 3);
+    let value = Bytes::from(vec![b'x'; 100]);
+    let size = crate::accumulator::record_size(&Record::value(value.clone()));
+    let mut futures = Vec::new();
+    let refused = loop {
+        match run
+            .shared
+            .produce_at("t", Record::value(value.clone()), None, run.sim.now)
+        {
+            Ok(future) => futures.extend(future),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(refused, Error::QueueFull { .. }), "{refused}");
+    let waiting = futures.len();
+    // Each waiting record holds its bytes and its waiting entry.
+    let charged = waiting * (size + crate::shared::WAITING_COST);
+    assert!(
+        charged <= 64 * 1024,
+        "{waiting} records of {size} B charged {charged} B"
+    );
+    assert!(
+        charged + size + crate::shared::WAITING_COST > 64 * 1024,
+        "{waiting} records"
+    );
+    assert_eq!(run.shared.memory_used(), charged);
+    // Once the topic is known, the records sit in batches and the waiting entries are free.
+    let shared = Arc::clone(&run.shared);
+    assert!(run
+        .sim
+        .run(&mut run.sender, Duration::from_secs(10), || shared
+            .outstanding()
+            == 0));
+    for mut future in futures {
+        let outcome = poll_once(&mut future);
+        assert!(matches!(outcome, Some(Ok(_))), "{outcome:?}");
+    }
+    assert_eq!(run.shared.memory_used(), 0);
+    // Produced into known partitions, the same buffer takes more of the same records.
+    let mut in_batches = 0;
+    while run
+        .shared
+        .produce_at("t", Record::value(value.clone()), None, run.sim.now)
+        .is_ok()
+    {
+        in_batches += 1;
+    }
+    assert_eq!(in_batches, 64 * 1024 / size, "waiting: {waiting}");
+}
+
 fn faulty() -> Faults {
     Faults {
         lose_response: 0.03,
