@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use kiel_protocol::record::{self, AsRecordHeader, RecordBatchBuilder, RecordHeaderRef};
 
+use crate::buffer_pool::BufferPool;
 use crate::delivery::{BatchGuard, Callback, Completion};
 use crate::error::Error;
 use crate::record::Record;
@@ -120,10 +121,14 @@ pub(crate) struct Appended {
 /// All unsent records.
 pub(crate) struct Accumulator {
     config: AccumulatorConfig,
+    /// Where new batches get their buffers.
+    buffers: Arc<BufferPool>,
     topics: BTreeMap<Arc<str>, Vec<PartitionQueue>>,
     pending: BTreeMap<Arc<str>, VecDeque<PendingRecord>>,
     /// Records not yet written to a broker (queued or waiting for metadata).
     unsent_records: usize,
+    /// Bytes of `buffer.memory` held by records waiting for metadata.
+    pending_bytes: usize,
 }
 
 impl AsRecordHeader for crate::record::Header {
@@ -144,12 +149,14 @@ pub(crate) fn record_size(record: &Record) -> usize {
 }
 
 impl Accumulator {
-    pub(crate) fn new(config: AccumulatorConfig) -> Self {
+    pub(crate) fn new(config: AccumulatorConfig, buffers: Arc<BufferPool>) -> Self {
         Self {
             config,
+            buffers,
             topics: BTreeMap::new(),
             pending: BTreeMap::new(),
             unsent_records: 0,
+            pending_bytes: 0,
         }
     }
 
@@ -179,6 +186,7 @@ impl Accumulator {
     /// Parks a record until its topic's partitions are known.
     pub(crate) fn add_pending(&mut self, topic: &Arc<str>, pending: PendingRecord) {
         self.unsent_records += 1;
+        self.pending_bytes += pending.reserved;
         self.pending
             .entry(Arc::clone(topic))
             .or_default()
@@ -194,7 +202,13 @@ impl Accumulator {
     pub(crate) fn take_pending(&mut self, topic: &str) -> VecDeque<PendingRecord> {
         let taken = self.pending.remove(topic).unwrap_or_default();
         self.unsent_records -= taken.len();
+        self.pending_bytes -= taken.iter().map(|p| p.reserved).sum::<usize>();
         taken
+    }
+
+    /// Bytes of `buffer.memory` held by records waiting for metadata.
+    pub(crate) fn pending_bytes(&self) -> usize {
+        self.pending_bytes
     }
 
     /// Topics with records waiting for metadata.
@@ -250,7 +264,7 @@ impl Accumulator {
             None => {
                 wake_sender = true;
                 slot.open.insert(OpenBatch {
-                    builder: RecordBatchBuilder::with_capacity(batch_size.min(max_request_size)),
+                    builder: RecordBatchBuilder::with_buffer(self.buffers.take()),
                     completion: Completion::new(Arc::clone(topic)),
                     count: 0,
                     created: now,
@@ -542,6 +556,7 @@ impl Accumulator {
         }
         self.pending.retain(|_, q| !q.is_empty());
         self.unsent_records -= out.len();
+        self.pending_bytes -= out.iter().map(|(_, p)| p.reserved).sum::<usize>();
         out
     }
 }

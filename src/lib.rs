@@ -23,6 +23,7 @@ pub use kiel_protocol as protocol;
 
 mod accumulator;
 pub mod blocking;
+mod buffer_pool;
 mod cluster;
 pub mod config;
 mod connection;

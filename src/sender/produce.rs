@@ -331,10 +331,18 @@ impl Sender {
     }
 
     /// Resolves a batch's records and returns its memory.
-    pub(crate) fn complete_batch(&mut self, batch: ProducerBatch, result: Result<Acked, Error>) {
+    pub(crate) fn complete_batch(
+        &mut self,
+        mut batch: ProducerBatch,
+        result: Result<Acked, Error>,
+    ) {
         let count = batch.record_count() as usize;
         let reserved = batch.reserved;
+        let data = batch.data.take();
         batch.guard.complete(result);
+        if let Some(data) = data {
+            self.shared.buffers.give_bytes(data);
+        }
         self.shared.records_finished(count, reserved);
     }
 
@@ -493,7 +501,11 @@ impl Sender {
             base_sequence,
             ..BatchOptions::default()
         };
-        batch.data = Some(builder.finish(&options)?);
+        let (data, spare) = builder.finish_reclaiming(&options)?;
+        if let Some(buffer) = spare {
+            self.shared.buffers.give(buffer);
+        }
+        batch.data = Some(data);
         Ok(())
     }
 

@@ -173,6 +173,20 @@ impl RecordBatchBuilder {
         }
     }
 
+    /// An empty builder that writes into `buffer`, reusing its allocation (its contents are
+    /// discarded). With [`finish_reclaiming`](Self::finish_reclaiming) a producer can keep a
+    /// pool of batch buffers instead of allocating one per batch.
+    pub fn with_buffer(mut buffer: Vec<u8>) -> Self {
+        buffer.clear();
+        buffer.resize(RECORD_BATCH_OVERHEAD, 0);
+        Self {
+            buf: buffer,
+            count: 0,
+            base_timestamp: 0,
+            max_timestamp: 0,
+        }
+    }
+
     /// An empty builder with no capacity hint.
     pub fn new() -> Self {
         Self::default()
@@ -320,17 +334,28 @@ impl RecordBatchBuilder {
     /// **An empty builder finishes to an empty [`Bytes`]**: no batch at all, as Kafka's own
     /// builder does. A producer must not send it; check [`is_empty`](Self::is_empty) first.
     pub fn finish(self, options: &BatchOptions) -> Result<Bytes, EncodeError> {
+        self.finish_reclaiming(options).map(|(batch, _)| batch)
+    }
+
+    /// [`finish`](Self::finish), also giving back the builder's buffer when the batch was
+    /// compressed into a new one (the uncompressed records are no longer needed), so that it
+    /// can be reused with [`with_buffer`](Self::with_buffer). Uncompressed, the buffer *is*
+    /// the batch, and `None` comes back.
+    pub fn finish_reclaiming(
+        self,
+        options: &BatchOptions,
+    ) -> Result<(Bytes, Option<Vec<u8>>), EncodeError> {
         if self.count == 0 {
-            return Ok(Bytes::new());
+            return Ok((Bytes::new(), Some(self.buf)));
         }
-        let mut batch = match options.compression {
-            Compression::None => self.buf,
+        let (mut batch, spare) = match options.compression {
+            Compression::None => (self.buf, None),
             codec => {
                 let records = self.buf.get(RECORD_BATCH_OVERHEAD..).unwrap_or_default();
                 let mut out = Vec::with_capacity(RECORD_BATCH_OVERHEAD + records.len() / 2);
                 out.resize(RECORD_BATCH_OVERHEAD, 0);
                 compress(codec, options.compression_level, records, &mut out)?;
-                out
+                (out, Some(self.buf))
             }
         };
         let batch_length =
@@ -359,7 +384,7 @@ impl RecordBatchBuilder {
             records_count: self.count,
         };
         write_header(&mut batch, &header);
-        Ok(Bytes::from(batch))
+        Ok((Bytes::from(batch), spare))
     }
 }
 
@@ -368,6 +393,34 @@ mod tests {
     use super::{BatchOptions, RecordBatchBuilder};
     use crate::error::EncodeError;
     use crate::record::NO_HEADERS;
+
+    #[test]
+    fn a_reused_buffer_gives_the_same_batch_and_comes_back_after_compression() {
+        let mut fresh = RecordBatchBuilder::with_capacity(4096);
+        let mut garbage = vec![0xAB; 300];
+        garbage.reserve(4096);
+        let capacity = garbage.capacity();
+        let mut reused = RecordBatchBuilder::with_buffer(garbage);
+        for (i, value) in [&b"alpha"[..], b"beta", b"gamma"].iter().enumerate() {
+            let t = 1_700_000_000_000 + i as i64;
+            assert_eq!(fresh.append(t, Some(b"k"), Some(value), NO_HEADERS), Ok(()));
+            assert_eq!(
+                reused.append(t, Some(b"k"), Some(value), NO_HEADERS),
+                Ok(())
+            );
+        }
+        let plain = BatchOptions::default();
+        let (batch, spare) = reused.clone().finish_reclaiming(&plain).unwrap_or_default();
+        assert_eq!(Ok(batch), fresh.clone().finish(&plain));
+        assert!(spare.is_none(), "uncompressed, the buffer is the batch");
+        let lz4 = BatchOptions {
+            compression: crate::compression::Compression::Lz4,
+            ..BatchOptions::default()
+        };
+        let (batch, spare) = reused.finish_reclaiming(&lz4).unwrap_or_default();
+        assert_eq!(Ok(batch), fresh.finish(&lz4));
+        assert_eq!(spare.map(|b| b.capacity()), Some(capacity));
+    }
 
     #[test]
     fn a_full_batch_refuses_another_record_and_stays_unchanged() {
