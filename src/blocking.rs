@@ -100,6 +100,12 @@ impl Producer {
         self.runtime.block_on(self.inner.send(topic, record))
     }
 
+    /// The number of partitions of `topic`, blocking up to `max.block.ms` for its metadata
+    /// (see [`crate::Producer::partition_count`]).
+    pub fn partition_count(&self, topic: &str) -> Result<i32> {
+        self.runtime.block_on(self.inner.partition_count(topic))
+    }
+
     /// Blocks until every record has its outcome or `timeout` passes; returns how many
     /// records still have none.
     pub fn flush(&self, timeout: Duration) -> usize {

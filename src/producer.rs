@@ -180,6 +180,48 @@ impl Producer {
         }
     }
 
+    /// The number of partitions of `topic`, fetching its metadata if the producer does not
+    /// know it yet (Java's `partitionsFor`). Waits up to `max.block.ms`; a topic that does
+    /// not exist by then (or may not be described) is [`Error::TopicNotFound`].
+    ///
+    /// Calling it before producing to a topic makes the first records go out at once
+    /// instead of waiting for metadata.
+    pub async fn partition_count(&self, topic: &str) -> Result<i32> {
+        let shared = &self.inner.shared;
+        if !crate::shared::valid_topic(topic) {
+            return Err(Error::InvalidTopic(topic.to_owned()));
+        }
+        let max_block = shared.config.max_block;
+        let deadline = Instant::now() + max_block;
+        let mut asked = false;
+        loop {
+            let published = shared.topics_published.notified();
+            tokio::pin!(published);
+            published.as_mut().enable();
+            if let Some(count) = shared.partition_count(topic) {
+                return Ok(count);
+            }
+            if shared.is_closing() {
+                return Err(Error::Closed);
+            }
+            if !asked {
+                shared.topic_interest(topic, true);
+                asked = true;
+            }
+            if tokio::time::timeout_at(deadline.into(), published)
+                .await
+                .is_err()
+            {
+                shared.topic_interest(topic, false);
+                return Err(Error::TopicNotFound {
+                    topic: topic.to_owned(),
+                    waited_ms: max_block.as_millis() as u64,
+                    reason: kiel_protocol::ErrorCode::UnknownTopicOrPartition,
+                });
+            }
+        }
+    }
+
     /// Sends everything queued now (ignoring `linger.ms`) and waits until every record
     /// produced so far has its outcome, or `timeout` passes. Returns how many records still
     /// have no outcome (0 means all are done).

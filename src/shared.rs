@@ -34,6 +34,10 @@ pub(crate) struct Shared {
     topics: RwLock<HashMap<Arc<str>, Arc<TopicInfo>>>,
     partitioner: Arc<dyn Partitioner>,
     memory_used: AtomicUsize,
+    /// Topics `partition_count` asks about (true) or gave up on (false), for the sender.
+    topic_interest: Mutex<Vec<(Arc<str>, bool)>>,
+    /// Notified whenever partition counts are published.
+    pub topics_published: Notify,
     /// Batch buffers for reuse (shared with the accumulator).
     pub buffers: Arc<BufferPool>,
     /// Wakes `send` callers waiting for buffer room.
@@ -57,7 +61,7 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn valid_topic(topic: &str) -> bool {
+pub(crate) fn valid_topic(topic: &str) -> bool {
     !topic.is_empty()
         && topic.len() <= 249
         && topic != "."
@@ -84,6 +88,8 @@ impl Shared {
         Arc::new(Self {
             config,
             buffers,
+            topic_interest: Mutex::new(Vec::new()),
+            topics_published: Notify::new(),
             accumulator: Mutex::new(accumulator),
             topics: RwLock::new(HashMap::new()),
             partitioner,
@@ -168,6 +174,36 @@ impl Shared {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(Arc::clone(topic), info);
+        self.topics_published.notify_waiters();
+    }
+
+    /// The partition count of `topic`, if its metadata is known.
+    pub(crate) fn partition_count(&self, topic: &str) -> Option<i32> {
+        self.topics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(topic)
+            .map(|info| info.partition_count())
+    }
+
+    /// Asks the sender to fetch `topic`'s metadata (`wanted`), or to stop asking about it
+    /// if it is still missing (`!wanted`).
+    pub(crate) fn topic_interest(&self, topic: &str, wanted: bool) {
+        self.topic_interest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((Arc::from(topic), wanted));
+        self.wake_driver.notify_one();
+    }
+
+    /// What [`Self::topic_interest`] collected since the last call.
+    pub(crate) fn take_topic_interest(&self) -> Vec<(Arc<str>, bool)> {
+        std::mem::take(
+            &mut *self
+                .topic_interest
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        )
     }
 
     /// Queues a record. Returns at once; the record's outcome comes through the returned

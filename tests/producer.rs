@@ -484,3 +484,47 @@ async fn queue_full_is_immediate_and_send_waits_for_room() {
         f.await.unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_count_fetches_metadata_once_and_gives_up_after_max_block() {
+    let cluster = cluster().await;
+    let topic = unique("partition-count");
+    cluster
+        .create_topic(&topic, 5, 1, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let producer = Producer::new(&cluster.bootstrap())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        producer.partition_count("bad topic name").await,
+        Err(Error::InvalidTopic(_))
+    ));
+    assert_eq!(producer.partition_count(&topic).await.ok(), Some(5));
+    let future = producer
+        .produce(&topic, Record::value("v"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let m = future.await.unwrap_or_else(|e| panic!("{e}"));
+    assert!((0..5).contains(&m.partition), "{m:?}");
+    producer.close().await;
+
+    // Brokers that never answer: the wait ends after max.block.ms with a clear error.
+    let proxies = FaultProxies::start(cluster)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let producer = Producer::builder()
+        .bootstrap_servers(&proxies.bootstrap())
+        .max_block(Duration::from_secs(1))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    proxies.black_hole_all();
+    let started = std::time::Instant::now();
+    match producer.partition_count(&unique("never-described")).await {
+        Err(Error::TopicNotFound { waited_ms, .. }) => assert_eq!(waited_ms, 1000),
+        other => panic!("expected TopicNotFound, got {other:?}"),
+    }
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    proxies.resume_all();
+    producer.close().await;
+}

@@ -136,6 +136,13 @@ impl Sender {
         for topic in self.shared.lock_accumulator().pending_topics() {
             self.cluster.want_topic(&topic);
         }
+        for (topic, wanted) in self.shared.take_topic_interest() {
+            if wanted {
+                self.cluster.want_topic(&topic);
+            } else if !self.shared.lock_accumulator().has_pending(&topic) {
+                self.cluster.forget_missing(&topic);
+            }
+        }
         let Some((endpoint, id, versions)) = self.any_ready() else {
             self.ensure_some_connection(now, actions);
             return;
