@@ -68,7 +68,13 @@ pub struct ProducerConfig {
     /// sticky partitioner's switch size. Default 16384.
     pub batch_size: usize,
     /// `buffer.memory`: bytes of records the producer holds before `produce` answers
-    /// [`Error::QueueFull`] (and `send` waits). Default 32 MiB.
+    /// [`Error::QueueFull`] (and `send` / `enqueue` wait). Default 32 MiB.
+    ///
+    /// Counted from a record's `produce` until its outcome: its encoded bytes, its callback
+    /// (closure and slot), and while its topic's metadata is unknown its waiting entry;
+    /// records waiting for metadata may hold at most an eighth of it. Batch buffers are
+    /// reused rather than freed, so the process's peak memory stays near this bound plus
+    /// a constant (see `benches/README.md`).
     pub buffer_memory: usize,
     /// `max.request.size`: the largest request kiel sends, and so the largest record.
     /// Default 1 MiB.

@@ -121,7 +121,9 @@ impl Producer {
     /// Queues a record for `topic` and returns at once. Await the future for the record's
     /// [`RecordMetadata`] or error.
     ///
-    /// Fails at once, sending nothing, when the buffer is full ([`Error::QueueFull`]), the
+    /// Fails at once, sending nothing, when the buffer is full ([`Error::QueueFull`]; while
+    /// the topic's metadata is unknown, waiting records may fill only an eighth of it: see
+    /// [`ProducerConfig::buffer_memory`] and [`Producer::partition_count`]), the
     /// record can never be sent ([`Error::RecordTooLarge`], [`Error::InvalidTopic`],
     /// [`Error::InvalidPartition`]) or the producer is closed.
     pub fn produce(&self, topic: &str, record: Record) -> Result<DeliveryFuture> {

@@ -62,47 +62,16 @@ pub(crate) async fn run(
         .await;
     let done = |progress: &watch::Receiver<Progress>| progress.borrow().done;
     let mut dealt: Vec<String> = Vec::new();
-    let mut cycle: u32 = 0;
     match drill {
         Drill::KillLeaders => {
-            while !done(&progress) {
-                let Some(node) = leader(cluster, topic, cycle % partitions).await else {
-                    // No leader named right now: ask again shortly.
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    cycle += 1;
-                    continue;
-                };
-                cluster.kill(node).unwrap_or_else(|e| panic!("{e}"));
-                tokio::time::sleep(KILL_DOWNTIME).await;
-                cluster
-                    .restart(node)
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}"));
-                heal(cluster, topic, partitions).await;
-                dealt.push(format!("killed {node}"));
-                tokio::time::sleep(HEALTHY_GAP).await;
-                cycle += 1;
-            }
+            dealt = strike_leaders(NodeFault::Kill, cluster, topic, partitions, &progress).await;
         }
         Drill::PauseBroker => {
-            while !done(&progress) {
-                let Some(node) = leader(cluster, topic, cycle % partitions).await else {
-                    // No leader named right now: ask again shortly.
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    cycle += 1;
-                    continue;
-                };
-                cluster.pause(node).unwrap_or_else(|e| panic!("{e}"));
-                tokio::time::sleep(PAUSE).await;
-                cluster.resume(node).unwrap_or_else(|e| panic!("{e}"));
-                heal(cluster, topic, partitions).await;
-                dealt.push(format!("paused {node}"));
-                tokio::time::sleep(HEALTHY_GAP).await;
-                cycle += 1;
-            }
+            dealt = strike_leaders(NodeFault::Pause, cluster, topic, partitions, &progress).await;
         }
         Drill::CutConnections => {
             let proxies = proxies.unwrap_or_else(|| panic!("the cut drill needs the proxies"));
+            let mut cycle: u32 = 0;
             while !done(&progress) {
                 let pause = rand::rng().random_range(200..800);
                 tokio::time::sleep(Duration::from_millis(pause)).await;
@@ -139,6 +108,57 @@ pub(crate) async fn run(
         dealt.insert(0, format!("{count} faults:"));
     }
     dealt.join(" ")
+}
+
+/// What the kill and pause drills do to a leader.
+#[derive(Debug, Clone, Copy)]
+enum NodeFault {
+    /// SIGKILL, down for [`KILL_DOWNTIME`], restart.
+    Kill,
+    /// SIGSTOP for [`PAUSE`], SIGCONT.
+    Pause,
+}
+
+/// Strikes the leader of each partition in turn with `fault`, letting the cluster heal and
+/// the stream run healthy between strikes, until the workload is done. Returns what was dealt.
+async fn strike_leaders(
+    fault: NodeFault,
+    cluster: &KafkaCluster,
+    topic: &str,
+    partitions: u32,
+    progress: &watch::Receiver<Progress>,
+) -> Vec<String> {
+    let mut dealt = Vec::new();
+    let mut cycle: u32 = 0;
+    while !progress.borrow().done {
+        let Some(node) = leader(cluster, topic, cycle % partitions).await else {
+            // No leader named right now: ask again shortly.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            cycle += 1;
+            continue;
+        };
+        match fault {
+            NodeFault::Kill => {
+                cluster.kill(node).unwrap_or_else(|e| panic!("{e}"));
+                tokio::time::sleep(KILL_DOWNTIME).await;
+                cluster
+                    .restart(node)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                dealt.push(format!("killed {node}"));
+            }
+            NodeFault::Pause => {
+                cluster.pause(node).unwrap_or_else(|e| panic!("{e}"));
+                tokio::time::sleep(PAUSE).await;
+                cluster.resume(node).unwrap_or_else(|e| panic!("{e}"));
+                dealt.push(format!("paused {node}"));
+            }
+        }
+        heal(cluster, topic, partitions).await;
+        tokio::time::sleep(HEALTHY_GAP).await;
+        cycle += 1;
+    }
+    dealt
 }
 
 /// The leader of `partition`, if the cluster names one right now.
