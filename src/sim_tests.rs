@@ -53,6 +53,14 @@ fn setup(seed: u64, faults: Faults, config: ProducerConfig, partitions: usize) -
     }
 }
 
+/// Runs the simulation until every record has its outcome, for at most `limit` of virtual
+/// time; false if some are still outstanding then.
+fn run_until_idle(run: &mut Run, limit: Duration) -> bool {
+    let shared = Arc::clone(&run.shared);
+    run.sim
+        .run(&mut run.sender, limit, || shared.outstanding() == 0)
+}
+
 /// Produces `n` keyed records whose values are their index, in bursts over virtual time.
 fn produce_all(run: &mut Run, n: u64) {
     let mut produced = 0;
@@ -83,12 +91,8 @@ fn produce_all(run: &mut Run, n: u64) {
         });
         let _ = deadline;
     }
-    let shared = Arc::clone(&run.shared);
-    let finished = run.sim.run(&mut run.sender, Duration::from_secs(3600), || {
-        shared.outstanding() == 0
-    });
     assert!(
-        finished,
+        run_until_idle(run, Duration::from_secs(3600)),
         "records still outstanding after an hour of virtual time: {}",
         run.shared.outstanding()
     );
@@ -188,16 +192,11 @@ fn every_record_lands_once_in_order_without_faults() {
 fn a_lone_record_waits_for_linger() {
     let mut run = setup(2, Faults::default(), config(true), 1);
     // Let the producer learn the cluster and its producer id first.
-    let shared = Arc::clone(&run.shared);
     run.shared
         .produce_at("t", Record::value("warm-up"), None, run.sim.now)
         .map(drop)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(run
-        .sim
-        .run(&mut run.sender, Duration::from_secs(5), || shared
-            .outstanding()
-            == 0));
+    assert!(run_until_idle(&mut run, Duration::from_secs(5)));
     let start = run.sim.now;
     run.shared
         .produce_at("t", Record::value("x"), None, start)
@@ -210,12 +209,7 @@ fn a_lone_record_waits_for_linger() {
         1,
         "sent before linger.ms passed"
     );
-    let shared = Arc::clone(&run.shared);
-    assert!(run
-        .sim
-        .run(&mut run.sender, Duration::from_millis(50), || shared
-            .outstanding()
-            == 0));
+    assert!(run_until_idle(&mut run, Duration::from_millis(50)));
     assert_eq!(run.sim.topics["t"][0].log.len(), 2);
 }
 
@@ -238,12 +232,7 @@ fn unknown_topic_fails_after_max_block_with_a_clear_error() {
             run.sim.now,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-    let shared = Arc::clone(&run.shared);
-    assert!(run
-        .sim
-        .run(&mut run.sender, Duration::from_secs(10), || shared
-            .outstanding()
-            == 0));
+    assert!(run_until_idle(&mut run, Duration::from_secs(10)));
     let outcomes = run.outcomes.lock().unwrap_or_else(|p| p.into_inner());
     assert!(
         matches!(&outcomes[..], [(0, Err(Error::TopicNotFound { topic, .. }))] if topic == "missing"),
@@ -287,12 +276,7 @@ fn a_forbidden_topic_fails_every_waiting_record_through_its_callback_or_future()
         assert_eq!(produced.is_some(), i % 2 == 1, "record {i}");
         futures.extend(produced);
     }
-    let shared = Arc::clone(&run.shared);
-    assert!(run
-        .sim
-        .run(&mut run.sender, Duration::from_secs(10), || shared
-            .outstanding()
-            == 0));
+    assert!(run_until_idle(&mut run, Duration::from_secs(10)));
     let refused = |r: &Result<crate::RecordMetadata, Error>| matches!(r, Err(Error::Broker { code: kiel_protocol::ErrorCode::TopicAuthorizationFailed, topic, .. }) if topic == "secret");
     let outcomes = run.outcomes.lock().unwrap_or_else(|p| p.into_inner());
     let indexes: Vec<u64> = outcomes.iter().map(|(i, _)| *i).collect();
@@ -338,12 +322,7 @@ fn records_waiting_for_metadata_hold_a_share_of_buffer_memory_bookkeeping_includ
     );
     assert_eq!(run.shared.memory_used(), charged);
     // Once the topic is known, the records sit in batches and the waiting entries are free.
-    let shared = Arc::clone(&run.shared);
-    assert!(run
-        .sim
-        .run(&mut run.sender, Duration::from_secs(10), || shared
-            .outstanding()
-            == 0));
+    assert!(run_until_idle(&mut run, Duration::from_secs(10)));
     for mut future in futures {
         let outcome = poll_once(&mut future);
         assert!(matches!(outcome, Some(Ok(_))), "{outcome:?}");
