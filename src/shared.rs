@@ -408,6 +408,7 @@ impl Shared {
             // record is dropped as soon as it is copied into a batch, so the waiting records
             // and their batches never both hold the whole buffer.
             let mut refused = Vec::new();
+            let mut released = 0;
             {
                 let mut acc = self.lock_accumulator();
                 for waiting in acc.take_pending(&topic) {
@@ -420,7 +421,7 @@ impl Shared {
                         ..
                     } = waiting;
                     // The waiting entry is gone; the batch holds the rest.
-                    self.release(WAITING_COST);
+                    released += WAITING_COST;
                     let reserved = reserved - WAITING_COST;
                     let appended = self.append(
                         &mut acc,
@@ -444,6 +445,7 @@ impl Shared {
                     }
                 }
             }
+            self.release(released);
             for (completion, callback, reserved, e) in refused {
                 completion.resolve_rest(1, -1, &e);
                 if let Some(cb) = callback {

@@ -12,7 +12,7 @@ use kiel_protocol::frame::{decode_response, encode_request};
 use kiel_protocol::messages::init_producer_id::InitProducerIdRequest;
 use kiel_protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
 use kiel_protocol::messages::produce::ProduceRequest;
-use kiel_protocol::{ErrorCode, Request};
+use kiel_protocol::{EncodeError, ErrorCode, Request};
 
 use super::{Action, ConnState, Endpoint, InFlight, InFlightKind, ProducerIdentity, Sender};
 use crate::config::Acks;
@@ -190,28 +190,24 @@ impl Sender {
         now: Instant,
         actions: &mut Vec<Action>,
     ) -> bool {
-        let correlation_id = self.correlation_id();
-        let mut frame = BytesMut::new();
-        if let Err(e) = encode_request(
-            request,
-            version,
-            correlation_id,
-            Some(&self.config.client_id),
-            &mut frame,
-        ) {
-            tracing::error!(error = %e, "encoding a request failed");
-            return false;
-        }
-        self.dispatch(
+        self.send_encoded(
             endpoint,
             id,
-            correlation_id,
-            frame.into(),
             kind,
             now,
             actions,
-        );
-        true
+            |correlation_id, client_id| {
+                let mut frame = BytesMut::new();
+                encode_request(
+                    request,
+                    version,
+                    correlation_id,
+                    Some(client_id),
+                    &mut frame,
+                )?;
+                Ok(frame.into())
+            },
+        )
     }
 
     /// Sends a Produce request as a list of chunks: record batches of at least
@@ -227,35 +223,44 @@ impl Sender {
         now: Instant,
         actions: &mut Vec<Action>,
     ) -> bool {
-        let correlation_id = self.correlation_id();
-        let frame = match request.encode_frame_chunks(
-            version,
-            correlation_id,
-            Some(&self.config.client_id),
-            INLINE_BATCHES_BELOW,
-        ) {
-            Ok(chunks) => FrameChunks::from(chunks),
-            Err(e) => {
-                tracing::error!(error = %e, "encoding a Produce request failed");
-                return false;
-            }
-        };
-        self.dispatch(endpoint, id, correlation_id, frame, kind, now, actions);
-        true
+        self.send_encoded(
+            endpoint,
+            id,
+            kind,
+            now,
+            actions,
+            |correlation_id, client_id| {
+                request
+                    .encode_frame_chunks(
+                        version,
+                        correlation_id,
+                        Some(client_id),
+                        INLINE_BATCHES_BELOW,
+                    )
+                    .map(FrameChunks::from)
+            },
+        )
     }
 
-    /// Records an encoded request as in flight and asks the driver to write it.
-    #[allow(clippy::too_many_arguments)]
-    fn dispatch(
+    /// Encodes a request with the next correlation id (`encode` gets it and the client id),
+    /// records it as in flight and asks the driver to write it. False if encoding failed.
+    fn send_encoded(
         &mut self,
         endpoint: Endpoint,
         id: ConnectionId,
-        correlation_id: i32,
-        frame: FrameChunks,
         kind: InFlightKind,
         now: Instant,
         actions: &mut Vec<Action>,
-    ) {
+        encode: impl FnOnce(i32, &str) -> Result<FrameChunks, EncodeError>,
+    ) -> bool {
+        let correlation_id = self.correlation_id();
+        let frame = match encode(correlation_id, &self.config.client_id) {
+            Ok(frame) => frame,
+            Err(e) => {
+                tracing::error!(error = %e, "encoding a request failed");
+                return false;
+            }
+        };
         let expect_response =
             !matches!(&kind, InFlightKind::Produce { .. }) || self.config.acks != Acks::None;
         self.in_flight.insert(
@@ -275,6 +280,7 @@ impl Sender {
             frame,
             expect_response,
         });
+        true
     }
 
     pub(super) fn init_producer_id(&mut self, now: Instant, actions: &mut Vec<Action>) {

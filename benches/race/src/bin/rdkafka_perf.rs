@@ -185,6 +185,16 @@ fn log_line(epoch: Instant, level: RDKafkaLogLevel, facility: &str, message: &st
     );
 }
 
+/// A client-level error from librdkafka, as a log line on stderr.
+fn log_error(epoch: Instant, error: &KafkaError, reason: &str) {
+    log_line(
+        epoch,
+        RDKafkaLogLevel::Error,
+        "error",
+        &format!("{error}: {reason}"),
+    );
+}
+
 /// The future mode's context: librdkafka's logs on stderr.
 struct StderrLog {
     epoch: Instant,
@@ -196,12 +206,7 @@ impl ClientContext for StderrLog {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        log_line(
-            self.epoch,
-            RDKafkaLogLevel::Error,
-            "error",
-            &format!("{error}: {reason}"),
-        );
+        log_error(self.epoch, &error, reason);
     }
 }
 
@@ -219,12 +224,7 @@ impl ClientContext for BaseContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        log_line(
-            self.epoch,
-            RDKafkaLogLevel::Error,
-            "error",
-            &format!("{error}: {reason}"),
-        );
+        log_error(self.epoch, &error, reason);
     }
 }
 
