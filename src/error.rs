@@ -32,6 +32,25 @@ pub enum Error {
         /// The configured buffer size.
         buffer_memory: usize,
     },
+    /// Records waiting for their topic's metadata hold their whole share of the buffer
+    /// (`buffer.memory.metadata.wait.share`); try again once the topic is known, use
+    /// [`Producer::send`](crate::Producer::send) / [`Producer::enqueue`](crate::Producer::enqueue),
+    /// which wait up to `max.block.ms`, or call
+    /// [`Producer::partition_count`](crate::Producer::partition_count) before producing.
+    #[error(
+        "the records waiting for metadata of topic `{topic}` hold their whole share of the buffer \
+         ({share_bytes} bytes: buffer.memory.metadata.wait.share of buffer.memory); \
+         send/enqueue wait for the topic instead, or call partition_count(topic) first"
+    )]
+    MetadataWaitFull {
+        /// The topic whose metadata is awaited.
+        topic: String,
+        /// Bytes that waiting records may hold.
+        share_bytes: usize,
+    },
+    /// A record's timestamp is negative (Kafka stores -1 as "no timestamp").
+    #[error("invalid record timestamp {0}: a timestamp is milliseconds since the Unix epoch, not negative")]
+    InvalidTimestamp(i64),
     /// A record is larger than `max.request.size` (or `buffer.memory`) and can never be sent.
     #[error("record of {size} bytes exceeds the limit of {max} bytes ({setting})")]
     RecordTooLarge {
@@ -143,7 +162,10 @@ impl Error {
     /// Whether trying the same thing again later may succeed.
     pub fn is_retriable(&self) -> bool {
         match self {
-            Self::QueueFull { .. } | Self::Connection { .. } | Self::Timeout(_) => true,
+            Self::QueueFull { .. }
+            | Self::MetadataWaitFull { .. }
+            | Self::Connection { .. }
+            | Self::Timeout(_) => true,
             Self::Broker { code, .. } => code.is_retriable(),
             Self::DeliveryTimeout { .. } => true,
             _ => false,

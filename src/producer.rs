@@ -121,9 +121,10 @@ impl Producer {
     /// Queues a record for `topic` and returns at once. Await the future for the record's
     /// [`RecordMetadata`] or error.
     ///
-    /// Fails at once, sending nothing, when the buffer is full ([`Error::QueueFull`]; while
-    /// the topic's metadata is unknown, waiting records may fill only an eighth of it: see
-    /// [`ProducerConfig::buffer_memory`] and [`Producer::partition_count`]), the
+    /// Fails at once, sending nothing, when the buffer is full ([`Error::QueueFull`]), when
+    /// records waiting for the topic's metadata fill their share of it
+    /// ([`Error::MetadataWaitFull`]: see [`ProducerConfig::metadata_wait_share`] and
+    /// [`Producer::partition_count`]), the
     /// record can never be sent ([`Error::RecordTooLarge`], [`Error::InvalidTopic`],
     /// [`Error::InvalidPartition`]) or the producer is closed.
     pub fn produce(&self, topic: &str, record: Record) -> Result<DeliveryFuture> {
@@ -168,7 +169,7 @@ impl Producer {
             match shared.produce(topic, r.clone(), None) {
                 Ok(Some(future)) => return Ok(future),
                 Ok(None) => return Err(Error::Closed),
-                Err(Error::QueueFull { .. }) => {
+                Err(Error::QueueFull { .. } | Error::MetadataWaitFull { .. }) => {
                     record = Some(r);
                     if tokio::time::timeout_at(deadline.into(), freed)
                         .await

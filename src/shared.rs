@@ -150,6 +150,17 @@ impl Shared {
         self.memory_used.load(Ordering::Acquire)
     }
 
+    /// Bytes records waiting for metadata may hold (`buffer.memory.metadata.wait.share`).
+    ///
+    /// Waiting records are the caller's own allocations, interleaved with their small
+    /// bookkeeping; the batches they are copied into later are allocated elsewhere, while
+    /// the holes they leave are too fragmented to be reused. A full buffer of them at
+    /// start-up cost a second buffer's worth of resident memory (measured: peak RSS 66 MB
+    /// for a 32 MiB buffer and 35 MB of live heap, 1 KiB records), hence the share.
+    pub(crate) fn metadata_wait_bytes(&self) -> usize {
+        (self.config.buffer_memory as f64 * self.config.metadata_wait_share) as usize
+    }
+
     /// Takes `bytes` of `buffer.memory`, if that many are free.
     fn reserve(&self, bytes: usize) -> bool {
         let used = self.memory_used.fetch_add(bytes, Ordering::AcqRel);
@@ -231,6 +242,9 @@ impl Shared {
         if !valid_topic(topic) {
             return Err(Error::InvalidTopic(topic.to_owned()));
         }
+        if let Some(timestamp) = record.timestamp.filter(|t| *t < 0) {
+            return Err(Error::InvalidTimestamp(timestamp));
+        }
         let size = record_size(&record);
         if size + BATCH_HEADER_SIZE > self.config.max_request_size {
             return Err(Error::RecordTooLarge {
@@ -281,11 +295,11 @@ impl Shared {
             }
             // Waiting records may take only a share of the buffer (but one always fits).
             _ if acc.pending_bytes() > 0
-                && acc.pending_bytes() + charge + WAITING_COST
-                    > self.config.buffer_memory / WAITING_SHARE_OF_BUFFER =>
+                && acc.pending_bytes() + charge + WAITING_COST > self.metadata_wait_bytes() =>
             {
-                Err(Error::QueueFull {
-                    buffer_memory: self.config.buffer_memory,
+                Err(Error::MetadataWaitFull {
+                    topic: topic.to_owned(),
+                    share_bytes: self.metadata_wait_bytes(),
                 })
             }
             _ if !self.reserve(WAITING_COST) => Err(Error::QueueFull {
@@ -460,17 +474,6 @@ impl Shared {
 /// Bytes of `buffer.memory` a record's waiting entry holds while its topic's metadata is
 /// unknown: the entry itself and the completion its future or callback is tied to.
 pub(crate) const WAITING_COST: usize = std::mem::size_of::<PendingRecord>() + 128;
-
-/// Records waiting for metadata may hold at most `buffer.memory / WAITING_SHARE_OF_BUFFER`;
-/// beyond it `produce` answers `QueueFull` (and `enqueue` / `send` wait) until the topic is
-/// known, as Java's `send` blocks for metadata.
-///
-/// Waiting records are the caller's own allocations, interleaved with their small
-/// bookkeeping; the batches they are copied into later are allocated elsewhere, while the
-/// holes they leave are too fragmented to be reused. A full buffer of them at start-up cost
-/// a second buffer's worth of resident memory (measured: peak RSS 66 MB for a 32 MiB
-/// buffer and 35 MB of live heap, 1 KiB records).
-pub(crate) const WAITING_SHARE_OF_BUFFER: usize = 8;
 
 /// Bytes of `buffer.memory` a callback holds until it runs: its slot in the batch and its
 /// boxed closure.

@@ -306,11 +306,15 @@ fn records_waiting_for_metadata_hold_a_share_of_buffer_memory_bookkeeping_includ
             Err(e) => break e,
         }
     };
-    assert!(matches!(refused, Error::QueueFull { .. }), "{refused}");
+    assert!(
+        matches!(&refused, Error::MetadataWaitFull { topic, .. } if topic == "t"),
+        "{refused}"
+    );
     let waiting = futures.len();
     // Each waiting record holds its bytes and its waiting entry, and all of them together
     // at most their share of the buffer.
-    let share = 64 * 1024 / crate::shared::WAITING_SHARE_OF_BUFFER;
+    let share = run.shared.metadata_wait_bytes();
+    assert_eq!(share, 8 * 1024);
     let charged = waiting * (size + crate::shared::WAITING_COST);
     assert!(
         charged <= share,
@@ -425,4 +429,26 @@ fn without_idempotence_every_record_still_gets_one_outcome() {
         "no broker error was injected: the test would test nothing"
     );
     let _ = Bytes::new();
+}
+
+#[test]
+fn a_negative_timestamp_is_refused_before_anything_is_sent() {
+    let mut run = setup(6, Faults::default(), config(true), 1);
+    let refused = run
+        .shared
+        .produce_at(
+            "t",
+            Record::value("v").with_timestamp(-5),
+            None,
+            run.sim.now,
+        )
+        .map(drop);
+    assert!(
+        matches!(refused, Err(Error::InvalidTimestamp(-5))),
+        "{refused:?}"
+    );
+    assert_eq!(run.shared.outstanding(), 0);
+    assert_eq!(run.shared.memory_used(), 0);
+    assert!(run_until_idle(&mut run, Duration::from_secs(5)));
+    assert!(run.sim.topics["t"][0].log.is_empty());
 }

@@ -112,7 +112,7 @@ async fn measure(
     args: &PerfArgs,
     interrupt: &Interrupt,
 ) -> Result<(), CliError> {
-    let brokers = config.bootstrap_servers.join(",");
+    let brokers = config.bootstrap_servers().join(",");
     let producer = tokio::select! {
         built = Producer::from_config(config) => built.map_err(|e| {
             CliError::failed(format!("cannot start the producer for {brokers}: {e}"))
@@ -187,14 +187,16 @@ async fn measure(
             Ok(()) => None,
             // The buffer is full: wait for room like Java's send() does, then let a task
             // await this one record.
-            Err(Error::QueueFull { .. }) => match producer.enqueue(&args.topic, record).await {
-                Ok(future) => {
-                    let shared = Arc::clone(&shared);
-                    waiting.spawn(async move { shared.complete(sent_at, bytes, future.await) });
-                    None
+            Err(Error::QueueFull { .. } | Error::MetadataWaitFull { .. }) => {
+                match producer.enqueue(&args.topic, record).await {
+                    Ok(future) => {
+                        let shared = Arc::clone(&shared);
+                        waiting.spawn(async move { shared.complete(sent_at, bytes, future.await) });
+                        None
+                    }
+                    Err(e) => Some(e),
                 }
-                Err(e) => Some(e),
-            },
+            }
             Err(e) => Some(e),
         };
         if let Some(e) = refused {

@@ -76,7 +76,7 @@ pub(crate) fn producer_config(
             }
         })?;
     }
-    if config.bootstrap_servers.is_empty() {
+    if config.bootstrap_servers().is_empty() {
         return Err(CliError::usage(format!(
             "--brokers `{brokers}` names no broker (expected host:port[,host:port...])"
         )));
@@ -133,14 +133,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            config.bootstrap_servers,
+            config.bootstrap_servers(),
             vec!["127.0.0.1:9092", "127.0.0.1:9093"]
         );
-        assert_eq!(config.linger, Duration::from_millis(7));
-        assert_eq!(config.acks, kiel::Acks::Leader);
-        assert_eq!(config.client_id, "kiel-cli");
+        assert_eq!(config.linger(), Duration::from_millis(7));
+        assert_eq!(config.acks(), kiel::Acks::Leader);
+        assert_eq!(config.client_id(), "kiel-cli");
         let renamed = producer_config("b:1", "kiel-cli", &props(&[("client.id", "mine")])).unwrap();
-        assert_eq!(renamed.client_id, "mine");
+        assert_eq!(renamed.client_id(), "mine");
     }
 
     #[test]
