@@ -36,6 +36,7 @@ mod record;
 mod sender;
 pub mod serialize;
 mod shared;
+mod topic;
 
 pub use config::{Acks, ProducerConfig};
 pub use delivery::DeliveryFuture;
@@ -43,6 +44,7 @@ pub use error::{Error, Result};
 pub use kiel_protocol::Compression;
 pub use producer::{Producer, ProducerBuilder};
 pub use record::{Header, Record, RecordMetadata, TimestampType};
+pub use topic::{validate_topic_name, MAX_TOPIC_NAME_LEN};
 
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]

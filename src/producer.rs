@@ -191,9 +191,7 @@ impl Producer {
     /// instead of waiting for metadata.
     pub async fn partition_count(&self, topic: &str) -> Result<i32> {
         let shared = &self.inner.shared;
-        if !crate::shared::valid_topic(topic) {
-            return Err(Error::InvalidTopic(topic.to_owned()));
-        }
+        crate::topic::validate_topic_name(topic)?;
         let max_block = shared.config.max_block;
         let deadline = Instant::now() + max_block;
         let mut asked = false;

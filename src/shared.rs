@@ -61,16 +61,6 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-pub(crate) fn valid_topic(topic: &str) -> bool {
-    !topic.is_empty()
-        && topic.len() <= 249
-        && topic != "."
-        && topic != ".."
-        && topic
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
-}
-
 impl Shared {
     pub(crate) fn new(config: Arc<ProducerConfig>, partitioner: Arc<dyn Partitioner>) -> Arc<Self> {
         let buffers = Arc::new(BufferPool::new(
@@ -239,7 +229,7 @@ impl Shared {
         if self.is_closing() {
             return Err(Error::Closed);
         }
-        if !valid_topic(topic) {
+        if !crate::topic::is_valid(topic) {
             return Err(Error::InvalidTopic(topic.to_owned()));
         }
         if let Some(timestamp) = record.timestamp.filter(|t| *t < 0) {
