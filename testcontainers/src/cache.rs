@@ -5,9 +5,9 @@
 //! - `libs/`: every runtime jar of the broker (`kafka_2.13`) and the tools (`kafka-tools`),
 //!   plus the slf4j logging binding the published POMs leave out;
 //! - `storage-template/`: what `kafka.tools.StorageTool format` writes into an empty data
-//!   folder for this release (`bootstrap.checkpoint`, `meta.properties`). Nodes are formatted
-//!   by copying it and writing their own `meta.properties`, which saves one JVM launch per
-//!   node (see [`crate::storage`]).
+//!   folder for this release (`meta.properties` and the bootstrap metadata, whose file
+//!   differs between releases). Nodes are formatted by copying it and writing their own
+//!   `meta.properties`, which saves one JVM launch per node (see [`crate::storage`]).
 //!
 //! The folder is built under a staging name and renamed into place, so it either exists
 //! complete or not at all. An `flock` on `<cache>/<version>.lock` makes a second process

@@ -19,7 +19,7 @@ use crate::builder::KafkaClusterBuilder;
 use crate::cache::KafkaDistribution;
 use crate::error::{HarnessError, Result};
 use crate::java::JavaRuntime;
-use crate::node::{LaunchSpec, Node, STOP_GRACE};
+use crate::node::{LaunchSpec, Node, PAUSE_TIMEOUT, STOP_GRACE};
 use crate::node_config::{self, NodePorts, TopicDefaults};
 use crate::rundir::RunDir;
 use crate::tools::ToolRunner;
@@ -34,6 +34,17 @@ const PORT_ATTEMPTS: u32 = 3;
 
 /// How often readiness and partition state are polled.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Which nodes a wait for Metadata asks, and which brokers they must list.
+#[derive(Debug, Clone, Copy)]
+enum Listing<'a> {
+    /// Each node in `via` lists exactly the brokers `expected`.
+    Exactly { expected: &'a [i32], via: &'a [i32] },
+    /// Node `node` serves, and every serving node lists exactly the serving nodes. Which
+    /// nodes serve is asked again in every round, so that nodes stopped or started
+    /// meanwhile (by a concurrent restart, say) are waited for as they are now.
+    ServingWith { node: i32 },
+}
 
 /// Which kind of cluster this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,9 +327,18 @@ impl KafkaCluster {
     }
 
     /// `host:port` of every broker, comma-separated: what a client's `bootstrap.servers`
-    /// takes.
+    /// takes. For a local cluster these are the nodes' addresses now, so after
+    /// [`Self::restart_on_new_port`] the moved node's new address.
     pub fn bootstrap(&self) -> String {
-        self.bootstrap.clone()
+        if self.kind == ClusterKind::Local {
+            self.nodes
+                .iter()
+                .map(Node::address)
+                .collect::<Vec<_>>()
+                .join(",")
+        } else {
+            self.bootstrap.clone()
+        }
     }
 
     /// Whether the harness started this cluster (and can control its nodes).
@@ -398,10 +418,14 @@ impl KafkaCluster {
         self.note(n.kill())
     }
 
-    /// Freezes node `node` with SIGSTOP: connections stay open, nothing answers.
+    /// Freezes node `node` with SIGSTOP: connections stay open, nothing answers. Returns
+    /// once every thread of the JVM has stopped (on Linux, as `/proc/<pid>/task/*/stat`
+    /// shows), so a request sent afterwards gets no answer; fails with
+    /// [`HarnessError::Timeout`] if that takes more than 10 s. Blocks the calling thread
+    /// meanwhile, normally for a few milliseconds at most.
     pub fn pause(&self, node: i32) -> Result<()> {
         let n = self.node(node, "pause")?;
-        self.note(n.pause())
+        self.note(n.pause(PAUSE_TIMEOUT))
     }
 
     /// Thaws a paused node with SIGCONT.
@@ -418,26 +442,57 @@ impl KafkaCluster {
     }
 
     /// Starts node `node` again on the same data and ports (stopping it first if it
-    /// runs), and waits until it and every other serving node list all serving brokers.
+    /// runs), and waits until it serves and every serving node (running, not paused, not
+    /// being stopped) lists exactly the serving nodes at their addresses.
+    ///
+    /// Several restarts may run at once (`tokio::join!(c.restart(1), c.restart(2))`):
+    /// which nodes serve is looked at anew while waiting, so each restart also waits for
+    /// the nodes the others have started by then, and none for a node that is down.
     pub async fn restart(&self, node: i32) -> Result<()> {
         let n = self.node(node, "restart")?;
-        let launch = self.note(self.launch.as_ref().ok_or_else(|| {
-            HarnessError::InvalidArgument("this cluster cannot start nodes".to_owned())
-        }))?;
+        let launch = self.launch_spec()?;
         if n.pid().is_some() {
             self.note(n.stop(STOP_GRACE).await)?;
         }
         self.note(n.start(launch))?;
-        let serving: Vec<i32> = self
-            .nodes
-            .iter()
-            .filter(|other| other.id == node || other.is_serving())
-            .map(|other| other.id)
-            .collect();
         let result = self
-            .wait_until_listed(&serving, &serving, self.startup_timeout)
+            .wait_for_listing(Listing::ServingWith { node }, self.startup_timeout)
             .await;
         self.note(result)
+    }
+
+    /// Stops node `node` (SIGTERM, as [`Self::stop`], if it runs), moves its client
+    /// listener (`PLAINTEXT`, for clients and replication) to a new free port, starts it
+    /// on the same data, and waits as [`Self::restart`] does, until every serving node
+    /// lists it at the new address. Returns that address (`127.0.0.1:<port>`); from now
+    /// on [`Self::broker_address`] and [`Self::bootstrap`] give it too, and nothing
+    /// listens on the old port.
+    ///
+    /// For tests of clients that must find a cluster again after its brokers moved
+    /// (re-bootstrapping). The node's controller (KRaft quorum) port stays: the other
+    /// nodes know their voters by it. [`crate::FaultProxies`] started before still
+    /// forward to the old port.
+    pub async fn restart_on_new_port(&self, node: i32) -> Result<String> {
+        let n = self.node(node, "restart on a new port")?;
+        let launch = self.launch_spec()?;
+        if n.pid().is_some() {
+            self.note(n.stop(STOP_GRACE).await)?;
+        }
+        let port = self.note(ports::free_port_except(n.ports().broker))?;
+        self.note(n.move_broker_port(port))?;
+        self.note(n.start(launch))?;
+        let result = self
+            .wait_for_listing(Listing::ServingWith { node }, self.startup_timeout)
+            .await;
+        self.note(result)?;
+        Ok(n.address())
+    }
+
+    /// How to launch nodes; an error for clusters the harness did not start.
+    fn launch_spec(&self) -> Result<&LaunchSpec> {
+        self.note(self.launch.as_ref().ok_or_else(|| {
+            HarnessError::InvalidArgument("this cluster cannot start nodes".to_owned())
+        }))
     }
 
     /// Crashes the whole cluster and brings it back: SIGKILL to every running node, then
@@ -453,9 +508,7 @@ impl KafkaCluster {
                 self.note(n.kill())?;
             }
         }
-        let launch = self.note(self.launch.as_ref().ok_or_else(|| {
-            HarnessError::InvalidArgument("this cluster cannot start nodes".to_owned())
-        }))?;
+        let launch = self.launch_spec()?;
         for &id in &ids {
             let n = self.node(id, "restart")?;
             self.note(n.start(launch))?;
@@ -506,55 +559,93 @@ impl KafkaCluster {
     }
 
     /// Waits until a Metadata request to each node in `via` lists exactly the brokers in
-    /// `expected`. Fails early when a node exits by itself.
+    /// `expected`, each at its node's address. Fails early when a node exits by itself.
     pub(crate) async fn wait_until_listed(
         &self,
         expected: &[i32],
         via: &[i32],
         timeout: Duration,
     ) -> Result<()> {
+        self.wait_for_listing(Listing::Exactly { expected, via }, timeout)
+            .await
+    }
+
+    /// Waits until `listing` holds; asks every `POLL_INTERVAL`. Fails early when a node
+    /// exits by itself.
+    async fn wait_for_listing(&self, listing: Listing<'_>, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let mut want = expected.to_vec();
-        want.sort_unstable();
-        let mut last = String::from("no answer yet");
         loop {
-            let mut all_ok = true;
-            for node in self.nodes.iter().filter(|n| via.contains(&n.id)) {
-                if !node.check_alive()? {
-                    all_ok = false;
-                    last = format!("node {} is {}", node.id, node.describe());
-                    break;
-                }
-                match wire::fetch_metadata(&node.address(), &[], METADATA_ATTEMPT_TIMEOUT).await {
-                    Ok(response) => {
-                        let mut listed: Vec<i32> =
-                            response.brokers.iter().map(|b| b.node_id).collect();
-                        listed.sort_unstable();
-                        if listed != want {
-                            all_ok = false;
-                            last = format!("node {} lists brokers {listed:?}", node.id);
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        all_ok = false;
-                        last = e.to_string();
-                        break;
-                    }
-                }
-            }
-            if all_ok {
+            let Err(last) = self.listing_holds(listing).await? else {
                 return Ok(());
-            }
+            };
             if Instant::now() >= deadline {
                 return Err(HarnessError::Timeout {
-                    what: format!("Metadata from nodes {via:?} to list brokers {want:?}"),
+                    what: describe_listing(listing),
                     waited: timeout,
                     details: format!("last: {last}; {}", self.node_report()),
                 });
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
+    }
+
+    /// One round of [`Self::wait_for_listing`]: `Ok(Err(why))` when the listing does not
+    /// hold yet, an error when a node exited by itself.
+    async fn listing_holds(&self, listing: Listing<'_>) -> Result<std::result::Result<(), String>> {
+        let (expected, via) = match listing {
+            Listing::Exactly { expected, via } => {
+                for node in self.nodes.iter().filter(|n| via.contains(&n.id)) {
+                    if !node.check_alive()? {
+                        return Ok(Err(format!("node {} is {}", node.id, node.describe())));
+                    }
+                }
+                (expected.to_vec(), via.to_vec())
+            }
+            Listing::ServingWith { node } => {
+                let mut serving = Vec::new();
+                for n in &self.nodes {
+                    if n.check_alive()? {
+                        serving.push(n.id);
+                    }
+                }
+                if !serving.contains(&node) {
+                    let described = self.nodes.iter().find(|n| n.id == node);
+                    let state = described.map_or_else(String::new, Node::describe);
+                    return Ok(Err(format!("node {node} is {state}")));
+                }
+                (serving.clone(), serving)
+            }
+        };
+        let want = self.addresses_of(&expected);
+        for node in self.nodes.iter().filter(|n| via.contains(&n.id)) {
+            let response =
+                match wire::fetch_metadata(&node.address(), &[], METADATA_ATTEMPT_TIMEOUT).await {
+                    Ok(response) => response,
+                    Err(e) => return Ok(Err(e.to_string())),
+                };
+            let mut listed: Vec<(i32, String)> = response
+                .brokers
+                .iter()
+                .map(|b| (b.node_id, format!("{}:{}", b.host, b.port)))
+                .collect();
+            listed.sort_unstable();
+            if listed != want {
+                return Ok(Err(format!("node {} lists brokers {listed:?}", node.id)));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// `(id, address)` of the nodes `ids`, sorted, as Metadata should list them.
+    fn addresses_of(&self, ids: &[i32]) -> Vec<(i32, String)> {
+        let mut addresses: Vec<(i32, String)> = self
+            .nodes
+            .iter()
+            .filter(|n| ids.contains(&n.id))
+            .map(|n| (n.id, n.address()))
+            .collect();
+        addresses.sort_unstable();
+        addresses
     }
 
     /// One line per node: state and log file.
@@ -644,6 +735,21 @@ impl Drop for KafkaCluster {
             self.keep_and_report("a harness call failed");
         }
         self.run.remove_unless_kept();
+    }
+}
+
+/// What a wait for `listing` waits for, for its timeout error.
+fn describe_listing(listing: Listing<'_>) -> String {
+    match listing {
+        Listing::Exactly { expected, via } => {
+            let mut want = expected.to_vec();
+            want.sort_unstable();
+            format!("Metadata from nodes {via:?} to list brokers {want:?} at their addresses")
+        }
+        Listing::ServingWith { node } => format!(
+            "node {node} to serve and every serving node's Metadata to list exactly the \
+             serving nodes at their addresses"
+        ),
     }
 }
 

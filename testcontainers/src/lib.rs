@@ -93,3 +93,4 @@ pub use spawner::process_is_alive;
 pub use tools::ToolOutput;
 pub use topics::{PartitionInfo, TOPIC_TIMEOUT};
 pub use version::{KafkaVersion, LoggingBackend, DEFAULT_VERSION, KNOWN_3_9_VERSION, VERSION_ENV};
+pub use wire::fetch_metadata;

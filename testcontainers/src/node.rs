@@ -22,18 +22,28 @@ use crate::spawner::{self, Signal};
 /// How long [`Node::stop`] waits for a controlled shutdown before it kills.
 pub(crate) const STOP_GRACE: Duration = Duration::from_secs(30);
 
+/// How long [`Node::pause`] waits for every thread of the JVM to stop after SIGSTOP.
+pub(crate) const PAUSE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What a node's process is doing.
 #[derive(Debug)]
 enum ProcessState {
-    Running { child: Child, paused: bool },
-    Stopped { how: String },
+    /// `stopping`: SIGTERM was sent; its exit is expected, not a failure.
+    Running {
+        child: Child,
+        paused: bool,
+        stopping: bool,
+    },
+    Stopped {
+        how: String,
+    },
 }
 
 /// A broker node of a local cluster.
 #[derive(Debug)]
 pub(crate) struct Node {
     pub(crate) id: i32,
-    pub(crate) ports: NodePorts,
+    ports: Mutex<NodePorts>,
     pub(crate) dir: PathBuf,
     state: Mutex<ProcessState>,
     starts: Mutex<u32>,
@@ -53,7 +63,7 @@ impl Node {
     pub(crate) fn new(id: i32, ports: NodePorts, dir: PathBuf) -> Self {
         Self {
             id,
-            ports,
+            ports: Mutex::new(ports),
             dir,
             state: Mutex::new(ProcessState::Stopped {
                 how: "not started".to_owned(),
@@ -64,7 +74,35 @@ impl Node {
 
     /// `127.0.0.1:<broker port>`.
     pub(crate) fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.ports.broker)
+        format!("127.0.0.1:{}", self.ports().broker)
+    }
+
+    /// The node's listener ports now.
+    pub(crate) fn ports(&self) -> NodePorts {
+        *self.ports.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves the client (PLAINTEXT) listener of a node that is not running to `port`: in
+    /// its `server.properties` and in [`Self::address`]. The controller port stays.
+    pub(crate) fn move_broker_port(&self, port: u16) -> Result<()> {
+        let state = self.lock();
+        if let ProcessState::Running { .. } = *state {
+            return Err(self.bad_state_of("move the port of", &state));
+        }
+        let path = self.config_path();
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| HarnessError::io(format!("reading {}", path.display()), e))?;
+        let old = self.ports().broker;
+        let moved = crate::node_config::move_broker_port(&text, old, port).ok_or_else(|| {
+            HarnessError::InvalidArgument(format!(
+                "{} names no listener on port {old} to move",
+                path.display()
+            ))
+        })?;
+        std::fs::write(&path, moved)
+            .map_err(|e| HarnessError::io(format!("writing {}", path.display()), e))?;
+        self.ports.lock().unwrap_or_else(|e| e.into_inner()).broker = port;
+        Ok(())
     }
 
     /// The file with the JVM's output.
@@ -127,6 +165,7 @@ impl Node {
         *state = ProcessState::Running {
             child,
             paused: false,
+            stopping: false,
         };
         Ok(())
     }
@@ -139,16 +178,28 @@ impl Node {
         }
     }
 
-    /// Whether the process runs and is not paused. Notices a process that exited on its
-    /// own and returns [`HarnessError::NodeExited`] for it.
+    /// Whether the process runs, is not paused and is not being stopped. Notices a
+    /// process that exited on its own and returns [`HarnessError::NodeExited`] for it (an
+    /// exit after SIGTERM from [`Self::stop`] is no error).
     pub(crate) fn check_alive(&self) -> Result<bool> {
         let mut state = self.lock();
-        let ProcessState::Running { child, paused } = &mut *state else {
+        let ProcessState::Running {
+            child,
+            paused,
+            stopping,
+        } = &mut *state
+        else {
             return Ok(false);
         };
-        let paused = *paused;
+        let (paused, stopping) = (*paused, *stopping);
         match child.try_wait() {
-            Ok(None) => Ok(!paused),
+            Ok(None) => Ok(!paused && !stopping),
+            Ok(Some(status)) if stopping => {
+                *state = ProcessState::Stopped {
+                    how: format!("stopped ({status})"),
+                };
+                Ok(false)
+            }
             Ok(Some(status)) => {
                 *state = ProcessState::Stopped {
                     how: format!("exited by itself ({status})"),
@@ -164,7 +215,8 @@ impl Node {
         }
     }
 
-    /// Whether the process is running and not paused (no error for an exited one).
+    /// Whether the process is running, not paused and not being stopped (no error for an
+    /// exited one).
     pub(crate) fn is_serving(&self) -> bool {
         self.check_alive().unwrap_or(false)
     }
@@ -173,15 +225,16 @@ impl Node {
     pub(crate) fn describe(&self) -> String {
         match &*self.lock() {
             ProcessState::Running {
+                stopping: true,
+                child,
+                ..
+            } => format!("stopping (pid {})", child.id()),
+            ProcessState::Running {
                 paused: true,
                 child,
+                ..
             } => format!("paused (pid {})", child.id()),
-            ProcessState::Running {
-                paused: false,
-                child,
-            } => {
-                format!("running (pid {})", child.id())
-            }
+            ProcessState::Running { child, .. } => format!("running (pid {})", child.id()),
             ProcessState::Stopped { how } => format!("stopped: {how}"),
         }
     }
@@ -203,21 +256,35 @@ impl Node {
         Ok(())
     }
 
-    /// SIGSTOP. Fails unless the node is running and not paused.
-    pub(crate) fn pause(&self) -> Result<()> {
+    /// SIGSTOP, then a wait (up to `timeout`) until every thread of the JVM has stopped:
+    /// the signal only asks, and a thread running on another core stops a moment later.
+    /// Fails unless the node is running, not paused and not being stopped, and with
+    /// [`HarnessError::Timeout`] naming the threads still running when it takes longer.
+    pub(crate) fn pause(&self, timeout: Duration) -> Result<()> {
+        // The lock is held throughout, so the child cannot be reaped (and its pid reused)
+        // while its threads are looked at.
         let mut state = self.lock();
-        match &mut *state {
+        let pid = match &mut *state {
             ProcessState::Running {
                 child,
                 paused: paused @ false,
+                stopping: false,
             } => {
                 spawner::send_signal(child.id(), Signal::Stop)
                     .map_err(|e| HarnessError::io(format!("pausing node {}", self.id), e))?;
                 *paused = true;
-                Ok(())
+                child.id()
             }
-            other => Err(self.bad_state_of("pause", other)),
-        }
+            other => return Err(self.bad_state_of("pause", other)),
+        };
+        spawner::wait_until_stopped(pid, timeout).map_err(|running| HarnessError::Timeout {
+            what: format!(
+                "every thread of node {} (pid {pid}) to stop after SIGSTOP",
+                self.id
+            ),
+            waited: timeout,
+            details: format!("threads not stopped (tid state): {running}"),
+        })
     }
 
     /// SIGCONT. Fails unless the node is paused.
@@ -227,6 +294,7 @@ impl Node {
             ProcessState::Running {
                 child,
                 paused: paused @ true,
+                ..
             } => {
                 spawner::send_signal(child.id(), Signal::Continue)
                     .map_err(|e| HarnessError::io(format!("resuming node {}", self.id), e))?;
@@ -242,12 +310,18 @@ impl Node {
     pub(crate) async fn stop(&self, grace: Duration) -> Result<()> {
         {
             let mut state = self.lock();
-            let ProcessState::Running { child, paused } = &mut *state else {
+            let ProcessState::Running {
+                child,
+                paused,
+                stopping,
+            } = &mut *state
+            else {
                 return Err(self.bad_state_of("stop", &state));
             };
             let pid = child.id();
             spawner::send_signal(pid, Signal::Terminate)
                 .map_err(|e| HarnessError::io(format!("stopping node {}", self.id), e))?;
+            *stopping = true;
             if *paused {
                 let _ = spawner::send_signal(pid, Signal::Continue);
                 *paused = false;
@@ -318,8 +392,9 @@ impl Node {
 
     fn bad_state_of(&self, operation: &'static str, state: &ProcessState) -> HarnessError {
         let text = match state {
+            ProcessState::Running { stopping: true, .. } => "stopping".to_owned(),
             ProcessState::Running { paused: true, .. } => "paused".to_owned(),
-            ProcessState::Running { paused: false, .. } => "running".to_owned(),
+            ProcessState::Running { .. } => "running".to_owned(),
             ProcessState::Stopped { how } => format!("stopped ({how})"),
         };
         self.bad_state(operation, &text)

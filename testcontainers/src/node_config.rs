@@ -138,6 +138,39 @@ pub(crate) fn render(
     text
 }
 
+/// The properties `text` (as [`render`] writes them) with every listener on port `old` in
+/// `listeners` and `advertised.listeners` moved to port `new`; `None` when none is on
+/// `old`. The controller listener is on its own port and stays.
+pub(crate) fn move_broker_port(text: &str, old: u16, new: u16) -> Option<String> {
+    let old_suffix = format!(":{old}");
+    let mut moved = false;
+    let mut out = String::with_capacity(text.len() + 8);
+    for line in text.lines() {
+        let listener_line = ["listeners=", "advertised.listeners="]
+            .iter()
+            .find_map(|key| line.strip_prefix(key).map(|value| (key, value)));
+        match listener_line {
+            Some((key, value)) => {
+                let entries: Vec<String> = value
+                    .split(',')
+                    .map(|entry| match entry.strip_suffix(&old_suffix) {
+                        Some(head) => {
+                            moved = true;
+                            format!("{head}:{new}")
+                        }
+                        None => entry.to_owned(),
+                    })
+                    .collect();
+                out.push_str(key);
+                out.push_str(&entries.join(","));
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    moved.then_some(out)
+}
+
 /// Escapes a key or value for a Java `.properties` file: backslash, line breaks, and (in
 /// keys) `=`, `:` and spaces; a leading space in a value.
 fn escape_properties(text: &str, is_key: bool) -> String {
@@ -248,6 +281,41 @@ mod tests {
         assert_eq!(value_of(&text, "offsets.topic.replication.factor"), ["1"]);
         assert_eq!(value_of(&text, "transaction.state.log.min.isr"), ["1"]);
         assert!(!text.contains("share.coordinator"));
+    }
+
+    #[test]
+    fn moving_the_broker_port_rewrites_both_listener_lines_only() {
+        let voters = [(
+            1,
+            NodePorts {
+                broker: 4001,
+                controller: 4002,
+            },
+        )];
+        let topics = TopicDefaults {
+            auto_create_topics: true,
+            default_partitions: 1,
+            replication_factor: 1,
+            min_insync_replicas: 1,
+        };
+        let extra = [("kiel.note".to_owned(), "port 4001".to_owned())];
+        let text = render(1, &voters, Path::new("/d"), &topics, true, &extra);
+        let moved = move_broker_port(&text, 4001, 5001).expect("moved");
+        assert_eq!(
+            value_of(&moved, "listeners"),
+            ["PLAINTEXT://127.0.0.1:5001,CONTROLLER://127.0.0.1:4002"]
+        );
+        assert_eq!(
+            value_of(&moved, "advertised.listeners"),
+            ["PLAINTEXT://127.0.0.1:5001"]
+        );
+        assert_eq!(
+            value_of(&moved, "controller.quorum.voters"),
+            ["1@127.0.0.1:4002"]
+        );
+        assert_eq!(value_of(&moved, "kiel.note"), ["port 4001"]);
+        assert_eq!(moved.lines().count(), text.lines().count());
+        assert_eq!(move_broker_port(&text, 4003, 5001), None);
     }
 
     #[test]

@@ -30,6 +30,21 @@ pub(crate) fn free_ports(count: usize) -> Result<Vec<u16>> {
         .collect()
 }
 
+/// One free port on 127.0.0.1 other than `leaving` (a port just given up, which the
+/// kernel may hand out again).
+pub(crate) fn free_port_except(leaving: u16) -> Result<u16> {
+    // Two distinct ports: at least one of them is not `leaving`.
+    free_ports(2)?
+        .into_iter()
+        .find(|p| *p != leaving)
+        .ok_or_else(|| {
+            HarnessError::io(
+                "finding a free port on 127.0.0.1",
+                std::io::Error::other("no second port"),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +59,14 @@ mod tests {
         for p in ports {
             assert_ne!(p, 0);
             TcpListener::bind((Ipv4Addr::LOCALHOST, p)).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_port_other_than_the_one_left() {
+        let left = free_ports(1).unwrap()[0];
+        for _ in 0..20 {
+            assert_ne!(free_port_except(left).unwrap(), left);
         }
     }
 }

@@ -18,6 +18,9 @@
 use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
 
 use crate::error::{HarnessError, Result};
 
@@ -138,12 +141,7 @@ pub fn process_is_alive(pid: u32) -> bool {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             return false;
         };
-        // The state letter follows the parenthesised command name, which may hold spaces.
-        let state = stat
-            .rfind(')')
-            .and_then(|i| stat.get(i + 1..))
-            .and_then(|rest| rest.split_whitespace().next());
-        !matches!(state, Some("Z") | Some("X") | None)
+        !matches!(stat_state(&stat), Some('Z' | 'X') | None)
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -153,6 +151,76 @@ pub fn process_is_alive(pid: u32) -> bool {
         // SAFETY: signal 0 only checks that the process exists.
         unsafe { libc::kill(pid, 0) == 0 }
     }
+}
+
+/// The state letter of a `/proc/<pid>/stat` or `/proc/<pid>/task/<tid>/stat` line: it
+/// follows the parenthesised command name, which may hold spaces and parentheses.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn stat_state(stat: &str) -> Option<char> {
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    rest.trim_start().chars().next()
+}
+
+/// Whether a thread in this state runs no more code: stopped by a signal (`T`) or a
+/// tracer (`t`), or dead (`Z`, `X`).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+const fn is_halted(state: char) -> bool {
+    matches!(state, 'T' | 't' | 'Z' | 'X')
+}
+
+/// How often [`wait_until_stopped`] looks at the threads again.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+const STOP_POLL: Duration = Duration::from_millis(1);
+
+/// Waits until every thread of process `pid` is halted (see [`is_halted`]), as they are
+/// some time after SIGSTOP; on timeout, the threads still running as `tid state` pairs.
+/// Blocks the calling thread for that long (normally well under a millisecond to a few).
+/// Linux only; elsewhere returns at once.
+pub(crate) fn wait_until_stopped(pid: u32, timeout: Duration) -> std::result::Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let running = threads_not_halted(pid).map_err(|e| format!("reading threads: {e}"))?;
+            if running.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(running
+                    .iter()
+                    .map(|(tid, state)| format!("{tid} {state}"))
+                    .collect::<Vec<_>>()
+                    .join(", "));
+            }
+            std::thread::sleep(STOP_POLL);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pid, timeout);
+        Ok(())
+    }
+}
+
+/// The threads of `pid` (from `/proc/<pid>/task`) that are not halted, with their state.
+#[cfg(target_os = "linux")]
+fn threads_not_halted(pid: u32) -> std::io::Result<Vec<(String, char)>> {
+    let mut running = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let entry = entry?;
+        // A thread that ended after the listing has no stat file any more.
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        match stat_state(&stat) {
+            Some(state) if is_halted(state) => {}
+            state => running.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                state.unwrap_or('?'),
+            )),
+        }
+    }
+    Ok(running)
 }
 
 #[cfg(test)]
@@ -174,6 +242,29 @@ mod tests {
         let status = child.wait().unwrap();
         assert!(!status.success());
         assert!(!process_is_alive(child.id()));
+    }
+
+    #[test]
+    fn stat_state_reads_past_the_command_name() {
+        assert_eq!(stat_state("42 (java) S 1 42"), Some('S'));
+        assert_eq!(stat_state("42 (a) b) (c) T 1 42"), Some('T'));
+        assert_eq!(stat_state("42 (java)"), None);
+        assert!(is_halted('T') && is_halted('Z') && !is_halted('R') && !is_halted('S'));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_stopped_child_has_every_thread_halted() {
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        let mut child = spawn(cmd, "sleep").unwrap();
+        send_signal(child.id(), Signal::Stop).unwrap();
+        wait_until_stopped(child.id(), Duration::from_secs(10)).unwrap();
+        assert!(threads_not_halted(child.id()).unwrap().is_empty());
+        send_signal(child.id(), Signal::Continue).unwrap();
+        assert!(!threads_not_halted(child.id()).unwrap().is_empty());
+        send_signal(child.id(), Signal::Kill).unwrap();
+        child.wait().unwrap();
     }
 
     #[test]

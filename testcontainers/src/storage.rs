@@ -1,13 +1,18 @@
 //! Formatting a KRaft node's data folder.
 //!
-//! `kafka.tools.StorageTool format -t <cluster id> -c <config>` writes two things into each
-//! empty log folder: `meta.properties` (`version=1`, `cluster.id`, `node.id`,
-//! `directory.id`) and `bootstrap.checkpoint` (the metadata version and feature levels of the
-//! release, the same for every node). With static `controller.quorum.voters` nothing else
-//! is written. The harness runs StorageTool once per release into a template when it
-//! downloads the release (see [`crate::cache`]), and formats each node by copying the
-//! template and writing the node's own `meta.properties`: one JVM launch (about a second)
-//! saved per node and per cluster start.
+//! `kafka.tools.StorageTool format -t <cluster id> -c <config>` writes into each empty log
+//! folder `meta.properties` (`version=1`, `cluster.id`, `node.id`, `directory.id`) and the
+//! release's bootstrap metadata (its metadata version and feature levels, the same for
+//! every node). Where the bootstrap metadata goes depends on the release: up to 4.3 a
+//! `bootstrap.checkpoint` file; 4.4 writes it as the first snapshot of the metadata log
+//! instead (`__cluster_metadata-0/00000000000000000000-0000000000.checkpoint`). So a
+//! format counts as done when the tool exits with success and `meta.properties`, the file
+//! every broker reads first, is there; whatever else the template holds is copied as it is.
+//!
+//! The harness runs StorageTool once per release into a template when it downloads the
+//! release (see [`crate::cache`]), and formats each node by copying the template and
+//! writing the node's own `meta.properties`: one JVM launch (about a second) saved per
+//! node and per cluster start.
 //!
 //! # References
 //! - Kafka `core/src/main/scala/kafka/tools/StorageTool.scala` (format),
@@ -69,10 +74,16 @@ pub(crate) fn format_template(
     let status = cmd.status().map_err(|e| HarnessError::NoBroker {
         reason: format!("cannot run {} ({e})", launcher.java.program.display()),
     })?;
-    if !status.success() || !template.join("bootstrap.checkpoint").is_file() {
+    let formatted = template.join(META_PROPERTIES).is_file();
+    if !status.success() || !formatted {
+        let status = if status.success() {
+            format!("{status}, but it wrote no {META_PROPERTIES}")
+        } else {
+            status.to_string()
+        };
         return Err(HarnessError::ToolFailed {
             tool: "kafka.tools.StorageTool format".to_owned(),
-            status: status.to_string(),
+            status,
             stderr_tail: crate::logs::tail_file(&output, 20),
             output,
         });
@@ -100,7 +111,8 @@ pub(crate) fn format_node(
     write(&data_dir.join(META_PROPERTIES), &meta)
 }
 
-/// Copies every file under `from` except the top-level `meta.properties` into `to`.
+/// Copies every file and folder under `from` except the top-level `meta.properties` (and
+/// a `.lock`) into `to`.
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)
         .map_err(|e| HarnessError::io(format!("creating {}", to.display()), e))?;
@@ -203,6 +215,14 @@ mod tests {
         std::fs::create_dir_all(template.join("sub")).unwrap();
         std::fs::write(template.join("bootstrap.checkpoint"), b"\x00\x01binary").unwrap();
         std::fs::write(template.join("sub").join("x"), b"x").unwrap();
+        // 4.4's layout: the bootstrap metadata as the first metadata-log snapshot.
+        let log = template.join("__cluster_metadata-0");
+        std::fs::create_dir_all(&log).unwrap();
+        std::fs::write(
+            log.join("00000000000000000000-0000000000.checkpoint"),
+            b"snap",
+        )
+        .unwrap();
         std::fs::write(template.join(META_PROPERTIES), b"node.id=1\n").unwrap();
         let data = root.join("node-2");
         format_node(&template, &data, "clusterid", 2).unwrap();
@@ -211,6 +231,14 @@ mod tests {
             b"\x00\x01binary"
         );
         assert_eq!(std::fs::read(data.join("sub").join("x")).unwrap(), b"x");
+        assert_eq!(
+            std::fs::read(
+                data.join("__cluster_metadata-0")
+                    .join("00000000000000000000-0000000000.checkpoint")
+            )
+            .unwrap(),
+            b"snap"
+        );
         let meta = std::fs::read_to_string(data.join(META_PROPERTIES)).unwrap();
         assert!(meta.contains("\nnode.id=2\n"), "{meta}");
         assert!(meta.contains("\ncluster.id=clusterid\n"), "{meta}");

@@ -22,9 +22,11 @@ pub(crate) const METADATA_VERSION: i16 = 12;
 /// The largest Metadata response accepted (a test cluster's is a few KiB).
 const MAX_RESPONSE: usize = 16 * 1024 * 1024;
 
-/// Asks the broker at `address` for metadata: the brokers only when `topics` is empty,
-/// else those topics (never creating them). Fails after `timeout`.
-pub(crate) async fn fetch_metadata(
+/// Asks the broker at `address` (`host:port`) for metadata (v12) on a new connection: the
+/// brokers only when `topics` is empty, else those topics (never creating them). Fails
+/// with [`HarnessError::Protocol`] when there is no answer within `timeout`, e.g. from a
+/// paused node, or when the connection is refused.
+pub async fn fetch_metadata(
     address: &str,
     topics: &[&str],
     timeout: Duration,
