@@ -4,7 +4,8 @@
 //! folder (once; later runs reuse it), starts 1 or N combined broker+controller KRaft
 //! nodes on 127.0.0.1 with free ports and temporary data folders, and waits until a
 //! Metadata request to every node lists all N brokers. Tests can then kill (SIGKILL), pause
-//! (SIGSTOP), resume (SIGCONT), stop (SIGTERM) and restart nodes, create topics and find
+//! (SIGSTOP), resume (SIGCONT), stop (SIGTERM) and restart nodes (also several at once, or
+//! on a new port with [`KafkaCluster::restart_on_new_port`]), create topics and find
 //! partition leaders, run Kafka's own `ProducerPerformance`, and read back what was written
 //! with Kafka's own console consumer, an independent reader.
 //!

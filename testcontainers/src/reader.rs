@@ -390,6 +390,7 @@ mod tests {
         assert_eq!(producer_property_option(&v("4.1.2")), "--producer-props");
         assert_eq!(producer_property_option(&v("4.2.0")), "--command-property");
         assert_eq!(producer_property_option(&v("4.3.1")), "--command-property");
+        assert_eq!(producer_property_option(&v("4.4.0")), "--command-property");
         assert_eq!(java_escape('\u{1f}'), "\\u001f");
     }
 }

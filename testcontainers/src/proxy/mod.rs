@@ -198,7 +198,8 @@ pub struct FaultProxies {
 impl FaultProxies {
     /// Starts one proxy per broker that `cluster`'s Metadata lists (on the current tokio
     /// runtime). The brokers' addresses must stay the same for the proxies' lifetime
-    /// (restarted nodes of a local cluster keep theirs).
+    /// (restarted nodes of a local cluster keep theirs; [`KafkaCluster::restart_on_new_port`]
+    /// moves one, and its proxy still forwards to the old port).
     pub async fn start(cluster: &KafkaCluster) -> Result<Self> {
         let metadata = cluster.metadata(&[]).await?;
         let mut brokers: Vec<(i32, String)> = metadata
