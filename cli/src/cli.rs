@@ -7,11 +7,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
-use kiel::Header;
+use std::ffi::OsString;
+
+use clap::{ArgMatches, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use kiel::{Header, MAX_TOPIC_NAME_LEN};
 
 use crate::line_format::{parse_fixed_header, parse_separator};
-use crate::settings::{parse_property, SETTINGS_HELP};
+use crate::settings::{parse_property, settings_help, Property, PERF_CLIENT_ID, PRODUCE_CLIENT_ID};
 
 const EXIT_CODES: &str = "\
 Exit codes: 0 every record acknowledged; 1 some records failed or the run could not go on;
@@ -30,9 +32,14 @@ Examples:
   printf 'trace:abc,lang:en\\tk1\\tv1\\n' | kiel produce -b 127.0.0.1:9092 -t events \\
       --parse-headers -K '\\t'
 
-At the end a summary goes to stdout:
+At the end a summary goes to stdout (to stderr with --delivery-report):
   N records produced to `TOPIC`, F failed: B bytes in S s (R records/s, M MB/s)
-and failed records to stderr, as `line L: REASON` (at most --max-errors of them).";
+and failed records to stderr, as `line L: REASON` (at most --max-errors of them).
+
+--delivery-report json writes one JSON object per input line to stdout, in input order:
+  {\"topic\":T,\"partition\":P,\"offset\":O,\"tstype\":\"create\",\"ts\":MS,\"key\":K,\"line\":L}
+  {\"topic\":T,\"partition\":P,\"key\":K,\"line\":L,\"error\":E,\"error_code\":C}
+(see cli/README.md for the fields).";
 
 const PERF_HELP: &str = "\
 Sends NUM-RECORDS records of RECORD-SIZE random uppercase letters (a fresh payload per record,
@@ -73,11 +80,78 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Produce one record per input line (stdin or --file).
-    #[command(after_help = format!("{PRODUCE_HELP}\n\n{SETTINGS_HELP}\n\n{EXIT_CODES}"))]
+    #[command(after_help = format!(
+        "{PRODUCE_HELP}\n\n{}\n{EXIT_CODES}",
+        settings_help("kiel produce", PRODUCE_CLIENT_ID)
+    ))]
     Produce(ProduceArgs),
     /// Measure throughput and latency with ProducerPerformance's workload and output.
-    #[command(after_help = format!("{PERF_HELP}\n\n{SETTINGS_HELP}\n\n{EXIT_CODES}"))]
+    #[command(after_help = format!(
+        "{PERF_HELP}\n\n{}\n{EXIT_CODES}",
+        settings_help("kiel perf", PERF_CLIENT_ID)
+    ))]
     Perf(PerfArgs),
+}
+
+impl Command {
+    /// The `client.id` the subcommand uses unless `-X client.id=...` says otherwise.
+    pub(crate) fn client_id(&self) -> &'static str {
+        match self {
+            Self::Produce(_) => PRODUCE_CLIENT_ID,
+            Self::Perf(_) => PERF_CLIENT_ID,
+        }
+    }
+
+    /// Whether `-X list` was given.
+    pub(crate) fn lists_settings(&self) -> bool {
+        let properties = match self {
+            Self::Produce(args) => &args.properties,
+            Self::Perf(args) => &args.properties,
+        };
+        properties.contains(&Property::List)
+    }
+}
+
+/// When `args` ask for `-X list`, the `client.id` default of their subcommand; checked with
+/// every other option optional, so that `kiel produce -X list` needs no --brokers or
+/// --topic (as `kcat -X list` needs nothing else). `None` otherwise, also when the command
+/// line has other errors (the normal parse then reports them).
+pub(crate) fn settings_list_request<I, T>(args: I) -> Option<&'static str>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let lenient = Cli::command().mut_subcommands(|sub| sub.mut_args(|arg| arg.required(false)));
+    let matches = lenient.try_get_matches_from(args).ok()?;
+    let (name, sub): (&str, &ArgMatches) = matches.subcommand()?;
+    let listed = sub
+        .get_many::<Property>("properties")?
+        .any(|p| *p == Property::List);
+    match name {
+        "produce" if listed => Some(PRODUCE_CLIENT_ID),
+        "perf" if listed => Some(PERF_CLIENT_ID),
+        _ => None,
+    }
+}
+
+/// A topic name Kafka accepts (checked with `kiel::validate_topic_name` before anything
+/// is read or sent).
+fn topic_name(text: &str) -> Result<String, String> {
+    kiel::validate_topic_name(text)
+        .map(|()| text.to_owned())
+        .map_err(|e| {
+            format!(
+                "{e}: a topic name is 1 to {MAX_TOPIC_NAME_LEN} characters of ASCII letters, \
+                 digits, `.`, `_` and `-`, other than `.` and `..`"
+            )
+        })
+}
+
+/// Formats of `--delivery-report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// One JSON object per input line on stdout.
+    Json,
 }
 
 /// A separator given on the command line (escapes resolved).
@@ -96,8 +170,18 @@ pub(crate) struct ProduceArgs {
     pub(crate) brokers: String,
 
     /// Topic to produce to.
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = topic_name)]
     pub(crate) topic: String,
+
+    /// Send every record to this partition (as kcat's -p); by default the partitioner
+    /// chooses. A partition the topic does not have is refused before any input is read.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub(crate) partition: Option<i32>,
+
+    /// Write the outcome of every input line to stdout, in input order (the summary then
+    /// goes to stderr).
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub(crate) delivery_report: Option<ReportFormat>,
 
     /// Read lines from this file instead of stdin.
     #[arg(short, long, value_name = "PATH")]
@@ -131,9 +215,9 @@ pub(crate) struct ProduceArgs {
     #[arg(long, value_name = "TEXT")]
     pub(crate) null_marker: Option<String>,
 
-    /// Set a producer setting (repeatable; see the list below).
+    /// Set a producer setting (repeatable; see the list below); `-X list` prints the list.
     #[arg(short = 'X', long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
-    pub(crate) properties: Vec<(String, String)>,
+    pub(crate) properties: Vec<Property>,
 
     /// Records awaiting acknowledgement at most (bounds memory on huge inputs).
     #[arg(long, value_name = "N", default_value_t = 100_000,
@@ -169,7 +253,7 @@ fn throughput(text: &str) -> Result<f64, String> {
 #[derive(Debug, Args)]
 pub(crate) struct PerfArgs {
     /// Topic to produce to.
-    #[arg(short, long)]
+    #[arg(short, long, value_parser = topic_name)]
     pub(crate) topic: String,
 
     /// Records to send.
@@ -189,9 +273,9 @@ pub(crate) struct PerfArgs {
     #[arg(short, long, value_name = "HOST:PORT[,...]")]
     pub(crate) brokers: Option<String>,
 
-    /// Set a producer setting (repeatable; see the list below).
+    /// Set a producer setting (repeatable; see the list below); `-X list` prints the list.
     #[arg(short = 'X', long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
-    pub(crate) properties: Vec<(String, String)>,
+    pub(crate) properties: Vec<Property>,
 
     /// Partitions of the topic created on the local Kafka (without --brokers).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -208,7 +292,6 @@ pub(crate) const DEFAULT_PARTITIONS: u32 = 6;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -270,12 +353,98 @@ mod tests {
             args.headers,
             vec![Header::new("a", "b"), Header::new("c", "")]
         );
-        assert_eq!(args.properties, vec![("acks".to_owned(), "1".to_owned())]);
+        assert_eq!(
+            args.properties,
+            vec![Property::Set("acks".to_owned(), "1".to_owned())]
+        );
+        assert_eq!(args.partition, None);
+        assert_eq!(args.delivery_report, None);
         assert_eq!(args.headers_delimiter, Separator(b"\t".to_vec()));
         assert!(args.parse_headers);
         assert!(
             Cli::try_parse_from(["kiel", "produce", "-b", "h:1", "-t", "t", "-X", "acks"]).is_err()
         );
         assert!(Cli::try_parse_from(["kiel", "produce", "-t", "t"]).is_err());
+    }
+
+    fn produce(extra: &[&str]) -> Result<ProduceArgs, clap::Error> {
+        let mut args = vec!["kiel", "produce", "-b", "h:1", "-t", "t"];
+        args.extend_from_slice(extra);
+        Cli::try_parse_from(args).map(|cli| match cli.command {
+            Command::Produce(args) => args,
+            Command::Perf(_) => panic!("not produce"),
+        })
+    }
+
+    #[test]
+    fn topic_names_are_checked_when_parsing() {
+        for good in ["t", "orders.v1", "A_b-9", &"x".repeat(249)] {
+            let args = Cli::try_parse_from(["kiel", "produce", "-b", "h:1", "-t", good]);
+            assert!(args.is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "bad topic!", "a/b", "ä", &"x".repeat(250)] {
+            let perf = [
+                "kiel",
+                "perf",
+                "-t",
+                bad,
+                "--num-records",
+                "1",
+                "--record-size",
+                "1",
+                "--throughput",
+                "-1",
+            ];
+            let produce = ["kiel", "produce", "-b", "h:1", "-t", bad];
+            for args in [&perf[..], &produce[..]] {
+                let err = Cli::try_parse_from(args).unwrap_err();
+                assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+                assert_eq!(err.exit_code(), 2);
+                let text = err.to_string();
+                assert!(text.contains(&format!("`{bad}`")), "{text}");
+                assert!(text.contains("1 to 249 characters"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn partition_and_delivery_report_parse() {
+        let args = produce(&["-p", "3", "--delivery-report", "json"]).unwrap();
+        assert_eq!(args.partition, Some(3));
+        assert_eq!(args.delivery_report, Some(ReportFormat::Json));
+        assert_eq!(produce(&["--partition", "0"]).unwrap().partition, Some(0));
+        assert!(produce(&["-p", "-1"]).is_err());
+        assert!(produce(&["-p", "x"]).is_err());
+        assert!(produce(&["--delivery-report", "text"]).is_err());
+    }
+
+    #[test]
+    fn x_list_needs_no_other_option() {
+        assert_eq!(
+            settings_list_request(["kiel", "produce", "-X", "list"]),
+            Some(PRODUCE_CLIENT_ID)
+        );
+        assert_eq!(
+            settings_list_request(["kiel", "perf", "--property=list"]),
+            Some(PERF_CLIENT_ID)
+        );
+        assert_eq!(
+            settings_list_request(["kiel", "produce", "-t", "t", "-Xacks=1", "-Xlist"]),
+            Some(PRODUCE_CLIENT_ID)
+        );
+        assert_eq!(
+            settings_list_request(["kiel", "produce", "-X", "acks=1"]),
+            None
+        );
+        assert_eq!(settings_list_request(["kiel", "produce", "-t", "t"]), None);
+        // Other errors are left to the normal parse.
+        assert_eq!(
+            settings_list_request(["kiel", "produce", "-X", "list", "--nope"]),
+            None
+        );
+        let cli =
+            Cli::try_parse_from(["kiel", "produce", "-b", "h:1", "-t", "t", "-X", "list"]).unwrap();
+        assert!(cli.command.lists_settings());
+        assert_eq!(cli.command.client_id(), PRODUCE_CLIENT_ID);
     }
 }

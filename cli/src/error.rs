@@ -3,8 +3,8 @@
 //! | exit code | meaning |
 //! | --- | --- |
 //! | 0 | every record was acknowledged |
-//! | 1 | some records failed, or the run could not go on (brokers unreachable, I/O) |
-//! | 2 | bad arguments or producer settings (nothing was sent) |
+//! | 1 | some records failed, or the run could not go on (brokers unreachable, unreadable input or --file, other I/O) |
+//! | 2 | bad arguments or producer settings, an invalid topic name, a --partition the topic does not have (nothing was sent) |
 //! | 130 | interrupted with Ctrl-C (the summary of what was done is still printed) |
 //!
 //! # References
@@ -52,9 +52,14 @@ impl CliError {
         }
     }
 
+    /// The process exit code for this error, as a number.
+    pub(crate) fn code(&self) -> u8 {
+        self.code
+    }
+
     /// The process exit code for this error.
     pub(crate) fn exit_code(&self) -> ExitCode {
-        ExitCode::from(self.code)
+        ExitCode::from(self.code())
     }
 }
 

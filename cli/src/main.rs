@@ -1,7 +1,9 @@
 //! `kiel`: the kiel Kafka producer on the command line.
 //!
-//! - `kiel produce`: one record per line of stdin or a file (keys, headers, `-X` settings),
-//!   with a summary and the failed lines at the end.
+//! - `kiel produce`: one record per line of stdin or a file (keys, headers, `-X` settings,
+//!   a fixed partition), with a summary and the failed lines at the end, and optionally a
+//!   JSON delivery report per line.
+//! - `kiel produce -X list` / `kiel perf -X list`: every producer setting kiel knows.
 //! - `kiel perf`: Kafka ProducerPerformance's workload and output; without `--brokers` it
 //!   runs against a local Kafka it starts itself.
 //!
@@ -13,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod delivery_report;
 mod error;
 mod interrupt;
 mod line_format;
@@ -28,16 +31,26 @@ mod progress;
 mod settings;
 mod throttle;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{settings_list_request, Cli, Command};
 use crate::error::CliError;
 use crate::interrupt::Interrupt;
+use crate::settings::settings_list_output;
 
 fn main() -> ExitCode {
+    // `-X list` prints the settings and exits 0, like `kcat -X list`: it needs no other
+    // option, and the options given are not acted on.
+    if let Some(client_id) = settings_list_request(std::env::args_os()) {
+        return print_settings(client_id);
+    }
     let cli = Cli::parse();
+    if cli.command.lists_settings() {
+        return print_settings(cli.command.client_id());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("kiel-cli")
@@ -63,6 +76,21 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("kiel: error: {e}");
             e.exit_code()
+        }
+    }
+}
+
+/// `-X list`: every setting on stdout; exit 0 (1 if stdout cannot be written).
+fn print_settings(client_id: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(settings_list_output(client_id).as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiel: error: writing the settings list: {e}");
+            ExitCode::FAILURE
         }
     }
 }

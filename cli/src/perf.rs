@@ -6,7 +6,8 @@
 //! (`Producer::enqueue`, bounded by `max.block.ms`, as Java's `send` blocks) and its latency
 //! still counts from the first attempt. At the end the producer is closed (every record has
 //! its outcome) and the total line is printed. Failed records are not counted as sent (as in
-//! ProducerPerformance); the first few are printed on stderr and the exit code is 1.
+//! ProducerPerformance); the first few are printed on stderr and the exit code is 1. The
+//! topic name is checked when the command line is parsed, before a local Kafka starts.
 //!
 //! # References
 //! - Kafka `tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java`
@@ -25,7 +26,7 @@ use crate::local_kafka::LocalKafka;
 use crate::payload::PayloadGenerator;
 use crate::perf_stats::{PerfStats, REPORTING_INTERVAL};
 use crate::progress::{spawn_ticker, Progress};
-use crate::settings::producer_config;
+use crate::settings::{producer_config, PERF_CLIENT_ID};
 use crate::throttle::Throttler;
 
 /// Failures printed at most.
@@ -83,7 +84,7 @@ pub(crate) async fn run(args: PerfArgs, interrupt: Interrupt) -> Result<(), CliE
     let placeholder = "127.0.0.1:9092";
     producer_config(
         args.brokers.as_deref().unwrap_or(placeholder),
-        "kiel-perf",
+        PERF_CLIENT_ID,
         &args.properties,
     )?;
     match &args.brokers {
@@ -91,13 +92,14 @@ pub(crate) async fn run(args: PerfArgs, interrupt: Interrupt) -> Result<(), CliE
             if args.partitions.is_some() {
                 eprintln!("kiel perf: --partitions applies to the local Kafka only; ignored with --brokers");
             }
-            let config = producer_config(brokers, "kiel-perf", &args.properties)?;
+            let config = producer_config(brokers, PERF_CLIENT_ID, &args.properties)?;
             measure(config, &args, &interrupt).await
         }
         None => {
             let partitions = args.partitions.unwrap_or(DEFAULT_PARTITIONS);
             let local = LocalKafka::start(&args.topic, partitions, &interrupt).await?;
-            let result = match producer_config(&local.bootstrap(), "kiel-perf", &args.properties) {
+            let result = match producer_config(&local.bootstrap(), PERF_CLIENT_ID, &args.properties)
+            {
                 Ok(config) => measure(config, &args, &interrupt).await,
                 Err(e) => Err(e),
             };

@@ -69,12 +69,13 @@ pub(crate) struct Input {
 }
 
 impl Input {
-    /// Opens `file`, or stdin when `None`.
+    /// Opens `file`, or stdin when `None`. A file that cannot be opened is a failed run
+    /// (exit code 1, like input that cannot be read), not a usage error.
     pub(crate) fn open(file: Option<&Path>) -> Result<Self, CliError> {
         match file {
             Some(path) => {
                 let f = File::open(path).map_err(|e| {
-                    CliError::usage(format!("cannot open --file {}: {e}", path.display()))
+                    CliError::failed(format!("cannot open --file {}: {e}", path.display()))
                 })?;
                 let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
                 Ok(Self {
@@ -279,9 +280,15 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_file_is_a_usage_error() {
-        let err = Input::open(Some(Path::new("/nonexistent/kiel-input.txt"))).err();
-        let err = err.map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("/nonexistent/kiel-input.txt"), "{err}");
+    fn a_missing_file_fails_the_run_with_exit_code_1() {
+        let err = Input::open(Some(Path::new("/nonexistent/kiel-input.txt")))
+            .err()
+            .expect("the file does not exist");
+        assert_eq!(err.code(), crate::error::EXIT_FAILED);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("cannot open --file /nonexistent/kiel-input.txt: "),
+            "{text}"
+        );
     }
 }

@@ -1,48 +1,97 @@
 //! Producer settings from the command line: `--brokers` plus any number of `-X key=value`
-//! (Java or librdkafka names), checked before anything connects.
+//! (Java or librdkafka names), checked before anything connects; and `-X list`, the list of
+//! every setting kiel knows, generated from `ProducerConfig::settings()` like the list in
+//! `--help`, so neither can drift from what `-X` accepts.
 //!
 //! # References
-//! - kiel's `ProducerConfig::set` (the keys it knows and their value syntax)
+//! - kiel's `ProducerConfig::set` / `ProducerConfig::settings` (the keys it knows, their
+//!   defaults and value syntax)
 //! - librdkafka's `kcat -X` and Kafka's `--producer-property` (the command-line idea)
 
 use kiel::{Error, ProducerConfig};
 
 use crate::error::CliError;
 
-/// The producer settings `-X` knows, for the help text. Aliases are listed after a `/`.
-pub(crate) const SETTINGS_HELP: &str = "\
-Producer settings (-X KEY=VALUE, Java or librdkafka names):
-  acks / request.required.acks           0, 1, all (-1)                  [all]
-  linger.ms / queue.buffering.max.ms     batch wait in ms                [5]
-  batch.size                             bytes per partition batch       [16384]
-  buffer.memory                          bytes held before backpressure  [33554432]
-  queue.buffering.max.kbytes             buffer.memory in KiB
-  max.request.size / message.max.bytes   largest request and record      [1048576]
-  compression.type / compression.codec   none, gzip, snappy, lz4, zstd   [none]
-  compression.level                      codec level (also compression.<codec>.level)
-  enable.idempotence                     true, false                     [true]
-  retries / message.send.max.retries     retry count                     [2147483647]
-  retry.backoff.ms, retry.backoff.max.ms backoff in ms                   [100, 1000]
-  request.timeout.ms                     broker answer timeout           [30000]
-  delivery.timeout.ms / message.timeout.ms  produce-to-outcome bound     [120000]
-  max.in.flight.requests.per.connection / max.in.flight                 [5]
-  max.block.ms                           wait for buffer room / topic    [60000]
-  metadata.max.age.ms                    metadata refresh interval       [300000]
-  socket.connection.setup.timeout.ms     connect timeout                 [10000]
-  reconnect.backoff.ms                   reconnect wait                  [50]
-  partitioner / partitioner.class        e.g. murmur2_random, consistent_random
-  partitioner.ignore.keys                true, false                     [false]
-  client.id                              name sent to the brokers";
+/// `client.id` of `kiel produce` unless `-X client.id=...` says otherwise.
+pub(crate) const PRODUCE_CLIENT_ID: &str = "kiel-cli";
+/// `client.id` of `kiel perf` unless `-X client.id=...` says otherwise.
+pub(crate) const PERF_CLIENT_ID: &str = "kiel-perf";
 
-/// Parses one `-X` argument: `key=value`, split at the first `=`.
-pub(crate) fn parse_property(text: &str) -> Result<(String, String), String> {
+/// One `-X` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Property {
+    /// `-X KEY=VALUE`: set a producer setting.
+    Set(String, String),
+    /// `-X list`: print the settings kiel knows and exit.
+    List,
+}
+
+/// Parses one `-X` argument: `list`, or `key=value` split at the first `=`.
+pub(crate) fn parse_property(text: &str) -> Result<Property, String> {
     match text.split_once('=') {
+        _ if text == "list" => Ok(Property::List),
         Some((key, value)) if !key.trim().is_empty() => {
-            Ok((key.trim().to_owned(), value.to_owned()))
+            Ok(Property::Set(key.trim().to_owned(), value.to_owned()))
         }
         Some(_) => Err(format!("`{text}` has no key before `=`")),
-        None => Err(format!("`{text}` is not of the form KEY=VALUE")),
+        None => Err(format!(
+            "`{text}` is not of the form KEY=VALUE (`-X list` lists the settings)"
+        )),
     }
+}
+
+/// Every setting kiel knows, from `ProducerConfig::settings()`, two lines each:
+///
+/// ```text
+///   NAME = DEFAULT  (also ALIAS, ALIAS)
+///       DESCRIPTION
+/// ```
+///
+/// (`= DEFAULT` only when there is one, `(also ...)` only when there are aliases).
+/// `client.id`'s default is the command's own (`client_id`); `bootstrap.servers` has none
+/// and is given with `--brokers`.
+pub(crate) fn settings_list(client_id: &str) -> String {
+    let mut out = String::new();
+    for setting in ProducerConfig::settings() {
+        let (default, note) = match setting.name {
+            "client.id" => (client_id, ""),
+            "bootstrap.servers" => ("", "; give it with --brokers, not -X"),
+            _ => (setting.default, ""),
+        };
+        out.push_str("  ");
+        out.push_str(setting.name);
+        if !default.is_empty() {
+            out.push_str(" = ");
+            out.push_str(default);
+        }
+        if !setting.aliases.is_empty() {
+            out.push_str("  (also ");
+            out.push_str(&setting.aliases.join(", "));
+            out.push(')');
+        }
+        out.push_str("\n      ");
+        out.push_str(setting.description);
+        out.push_str(note);
+        out.push('\n');
+    }
+    out
+}
+
+/// The settings block of `COMMAND --help`: a heading that names `-X list`, then
+/// [`settings_list`].
+pub(crate) fn settings_help(command: &str, client_id: &str) -> String {
+    format!(
+        "Producer settings (-X KEY=VALUE, by name or alias; `{command} -X list` prints this list):\n{}",
+        settings_list(client_id)
+    )
+}
+
+/// What `-X list` prints: a heading and [`settings_list`].
+pub(crate) fn settings_list_output(client_id: &str) -> String {
+    format!(
+        "Producer settings kiel knows (-X KEY=VALUE, by name or alias):\n{}",
+        settings_list(client_id)
+    )
 }
 
 /// Builds and validates the producer configuration: `client.id` first (a default the user
@@ -50,7 +99,7 @@ pub(crate) fn parse_property(text: &str) -> Result<(String, String), String> {
 pub(crate) fn producer_config(
     brokers: &str,
     client_id: &str,
-    properties: &[(String, String)],
+    properties: &[Property],
 ) -> Result<ProducerConfig, CliError> {
     let mut config = ProducerConfig::default();
     config
@@ -59,7 +108,10 @@ pub(crate) fn producer_config(
     config
         .set("bootstrap.servers", brokers)
         .map_err(|e| CliError::usage(format!("--brokers {brokers}: {}", describe(&e))))?;
-    for (key, value) in properties {
+    for property in properties {
+        let Property::Set(key, value) = property else {
+            continue; // `-X list` was handled before.
+        };
         if matches!(key.as_str(), "bootstrap.servers" | "metadata.broker.list") {
             return Err(CliError::usage(format!(
                 "-X {key}: give the brokers with --brokers instead"
@@ -69,7 +121,7 @@ pub(crate) fn producer_config(
             if is_unknown_key(&e) {
                 CliError::usage(format!(
                     "-X {key}={value}: unknown producer setting `{key}` \
-                     (`kiel produce --help` lists the supported settings)"
+                     (`-X list` lists the settings kiel knows)"
                 ))
             } else {
                 CliError::usage(format!("-X {key}={value}: {}", describe(&e)))
@@ -104,9 +156,9 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn props(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn props(list: &[(&str, &str)]) -> Vec<Property> {
         list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| Property::Set((*k).to_owned(), (*v).to_owned()))
             .collect()
     }
 
@@ -114,14 +166,18 @@ mod tests {
     fn properties_split_at_the_first_equals_sign() {
         assert_eq!(
             parse_property("client.id=a=b"),
-            Ok(("client.id".to_owned(), "a=b".to_owned()))
+            Ok(Property::Set("client.id".to_owned(), "a=b".to_owned()))
         );
         assert_eq!(
             parse_property("acks="),
-            Ok(("acks".to_owned(), String::new()))
+            Ok(Property::Set("acks".to_owned(), String::new()))
         );
+        assert_eq!(parse_property("list"), Ok(Property::List));
         assert!(parse_property("acks").is_err());
         assert!(parse_property("=1").is_err());
+        // `list` is skipped by producer_config (it was acted on before).
+        let config = producer_config("b:1", "c", &[Property::List]).unwrap();
+        assert_eq!(config.client_id(), "c");
     }
 
     #[test]
@@ -150,16 +206,13 @@ mod tests {
             unknown.to_string().contains("-X no.such.key=1"),
             "{unknown}"
         );
-        assert!(
-            unknown.to_string().contains("kiel produce --help"),
-            "{unknown}"
-        );
+        assert!(unknown.to_string().contains("-X list"), "{unknown}");
         let bad_value = producer_config("b:1", "c", &props(&[("linger.ms", "soon")])).unwrap_err();
         assert!(
             bad_value.to_string().contains("-X linger.ms=soon"),
             "{bad_value}"
         );
-        assert!(!bad_value.to_string().contains("--help"), "{bad_value}");
+        assert!(!bad_value.to_string().contains("-X list"), "{bad_value}");
         let conflict = producer_config(
             "b:1",
             "c",
@@ -176,46 +229,80 @@ mod tests {
         assert!(producer_config(" , ", "c", &[]).is_err());
     }
 
+    /// The `settings_list` entry of `name`: its first line and its description line.
+    fn entry<'a>(list: &'a str, name: &str) -> (&'a str, &'a str) {
+        let mut lines = list.lines();
+        while let Some(line) = lines.next() {
+            let head = line.strip_prefix("  ").unwrap_or("");
+            if head == name || head.starts_with(&format!("{name} ")) {
+                return (head, lines.next().unwrap_or("").trim_start());
+            }
+        }
+        panic!("{name} missing from\n{list}");
+    }
+
     #[test]
-    fn every_setting_in_the_help_is_accepted() {
-        // The first name of each row, with a value of the right kind.
-        let samples = [
-            ("acks", "all"),
-            ("request.required.acks", "1"),
-            ("linger.ms", "1"),
-            ("queue.buffering.max.ms", "1"),
-            ("batch.size", "1000"),
-            ("buffer.memory", "1000000"),
-            ("queue.buffering.max.kbytes", "1000"),
-            ("max.request.size", "2000"),
-            ("message.max.bytes", "2000"),
-            ("compression.type", "lz4"),
-            ("compression.codec", "gzip"),
-            ("compression.level", "1"),
-            ("enable.idempotence", "false"),
-            ("retries", "3"),
-            ("message.send.max.retries", "3"),
-            ("retry.backoff.ms", "10"),
-            ("retry.backoff.max.ms", "100"),
-            ("request.timeout.ms", "1000"),
-            ("delivery.timeout.ms", "5000"),
-            ("message.timeout.ms", "5000"),
-            ("max.in.flight.requests.per.connection", "1"),
-            ("max.in.flight", "1"),
-            ("max.block.ms", "100"),
-            ("metadata.max.age.ms", "1000"),
-            ("socket.connection.setup.timeout.ms", "1000"),
-            ("reconnect.backoff.ms", "10"),
-            ("partitioner", "murmur2_random"),
-            ("partitioner.ignore.keys", "true"),
-            ("client.id", "x"),
-        ];
-        for (key, value) in samples {
-            assert!(SETTINGS_HELP.contains(key), "{key} missing from the help");
-            let mut config = ProducerConfig::default();
-            config
-                .set(key, value)
-                .unwrap_or_else(|e| panic!("{key}={value}: {e}"));
+    fn the_list_shows_every_setting_with_the_defaults_the_command_uses() {
+        let list = settings_list("kiel-cli");
+        let settings = ProducerConfig::settings();
+        assert_eq!(list.lines().count(), 2 * settings.len(), "{list}");
+        // The defaults shown are the values a command with no -X runs with.
+        let config = producer_config("b:1", "kiel-cli", &[]).unwrap();
+        for setting in settings {
+            let (head, description) = entry(&list, setting.name);
+            assert!(
+                description.starts_with(setting.description),
+                "{description}"
+            );
+            for alias in setting.aliases {
+                assert!(head.contains(alias), "{alias} missing from {head}");
+            }
+            if setting.name == "bootstrap.servers" {
+                assert_eq!(head, "bootstrap.servers  (also metadata.broker.list)");
+                assert!(description.ends_with("give it with --brokers, not -X"));
+                continue;
+            }
+            let value = config.get(setting.name).unwrap();
+            let expected = if value.is_empty() {
+                setting.name.to_owned()
+            } else {
+                format!("{} = {value}", setting.name)
+            };
+            assert!(
+                head == expected || head.starts_with(&format!("{expected}  (also ")),
+                "{head:?} should show {expected:?}"
+            );
+        }
+        assert_eq!(
+            entry(&settings_list("kiel-perf"), "client.id").0,
+            "client.id = kiel-perf"
+        );
+        let help = settings_help("kiel perf", "kiel-perf");
+        assert!(help.contains("`kiel perf -X list`"), "{help}");
+        assert!(help.ends_with(&settings_list("kiel-perf")));
+    }
+
+    #[test]
+    fn every_listed_name_is_accepted() {
+        // Every name and alias the list shows, with a value of the right kind for it.
+        let sample = |name: &str| match name {
+            "bootstrap.servers" | "metadata.broker.list" => "h:1",
+            "client.id" => "x",
+            "acks" | "request.required.acks" => "1",
+            "compression.type" | "compression.codec" => "lz4",
+            "enable.idempotence" => "false",
+            "partitioner.ignore.keys" => "true",
+            "partitioner.class" | "partitioner" => "murmur2_random",
+            "buffer.memory.metadata.wait.share" => "0.5",
+            _ => "1000",
+        };
+        for setting in ProducerConfig::settings() {
+            for name in std::iter::once(&setting.name).chain(setting.aliases) {
+                let mut config = ProducerConfig::default();
+                config
+                    .set(name, sample(name))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
         }
     }
 }

@@ -4,5 +4,6 @@
 
 mod perf;
 mod produce;
+mod produce_options;
 mod support;
 mod usage;

@@ -270,3 +270,30 @@ async fn without_brokers_a_local_kafka_is_started_and_stopped() {
         "{folder} was left behind"
     );
 }
+
+#[tokio::test]
+async fn an_invalid_topic_name_is_refused_before_sending() {
+    // Before: every record failed with InvalidTopic and the run exited with 1.
+    let cluster = cluster().await;
+    let run = kiel(
+        &[
+            "perf",
+            "--num-records",
+            "100",
+            "--record-size",
+            "10",
+            "--throughput",
+            "-1",
+            "--brokers",
+            &cluster.bootstrap(),
+            "--topic",
+            "bad/topic",
+        ],
+        b"",
+    )
+    .await;
+    run.expect_code(2);
+    assert_eq!(run.stdout, "", "no perf lines");
+    assert!(run.stderr.contains("`bad/topic`"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 to 249 characters"), "{}", run.stderr);
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use kiel_testcontainers::ConsumedRecord;
 use regex::Regex;
 
-use crate::support::{cluster, kiel, unique, READ_TIMEOUT};
+use crate::support::{cluster, kiel, kiel_with_open_stdin, unique, READ_TIMEOUT};
 
 /// The summary line's parts: (produced, failed, bytes).
 fn summary(stdout: &str, topic: &str) -> (u64, u64, u64) {
@@ -301,4 +301,22 @@ async fn a_line_is_sent_while_stdin_stays_open() {
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(summary(&stdout, &topic), (2, 0, 5 + 10 + 5 + 11));
+}
+
+#[tokio::test]
+async fn an_invalid_topic_name_is_refused_before_reading_input() {
+    // Before: the whole input was read and every record failed, exit 1. Now the name is
+    // checked first; stdin stays open, so a command that read it would never end.
+    let cluster = cluster().await;
+    let run =
+        kiel_with_open_stdin(&["produce", "-b", &cluster.bootstrap(), "-t", "bad topic!"]).await;
+    run.expect_code(2);
+    assert_eq!(run.stdout, "", "nothing was produced, so no summary");
+    assert!(run.stderr.contains("`bad topic!`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 to 249 characters of ASCII letters, digits, `.`, `_` and `-`"),
+        "the message says what a valid name is: {}",
+        run.stderr
+    );
 }

@@ -67,6 +67,39 @@ pub(crate) async fn kiel(args: &[&str], stdin: &[u8]) -> Run {
     }
 }
 
+/// How long a run with an open standard input may take: it must end without waiting for
+/// input, so this only bounds a test that fails.
+const OPEN_STDIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `kiel args...` with a standard input that stays open, with nothing written to it,
+/// until the process has exited: a command that must fail before reading its input ends
+/// anyway, one that reads first does not (and the test fails after a minute).
+pub(crate) async fn kiel_with_open_stdin(args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiel"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting the kiel binary");
+    let stdin = child.stdin.take().expect("stdin is piped");
+    let output = tokio::time::timeout(OPEN_STDIN_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "kiel {args:?} was still running after {OPEN_STDIN_TIMEOUT:?} (reading its input?)"
+            )
+        })
+        .expect("waiting for kiel");
+    drop(stdin);
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
 /// The shared cluster; fails the test with the harness's explanation if there is none.
 pub(crate) async fn cluster() -> &'static KafkaCluster {
     shared_cluster()

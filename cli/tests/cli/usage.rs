@@ -170,6 +170,12 @@ async fn argument_errors_exit_with_2() {
         assert_eq!(run.code, Some(2), "{args:?}: {run:?}");
         assert!(run.stderr.contains("error"), "{args:?}: {}", run.stderr);
     }
+}
+
+#[tokio::test]
+async fn an_unreadable_input_file_fails_with_1_before_connecting() {
+    // The README's exit codes: 1 for unreadable input (2 is for bad arguments). Nothing
+    // listens on port 1, so a file opened only after connecting would fail differently.
     let missing = kiel(
         &[
             "produce",
@@ -183,12 +189,120 @@ async fn argument_errors_exit_with_2() {
         b"",
     )
     .await;
-    missing.expect_code(2);
+    missing.expect_code(1);
     assert!(
-        missing.stderr.contains("/nonexistent/input.txt"),
+        missing
+            .stderr
+            .contains("kiel: error: cannot open --file /nonexistent/input.txt: "),
         "{}",
         missing.stderr
     );
+    assert!(
+        !missing.stderr.contains("cannot start the producer"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_topic_name_is_refused_before_a_local_kafka_starts() {
+    let run = kiel(
+        &[
+            "perf",
+            "--topic",
+            "..",
+            "--num-records",
+            "10",
+            "--record-size",
+            "10",
+            "--throughput",
+            "-1",
+        ],
+        b"",
+    )
+    .await;
+    run.expect_code(2);
+    assert!(run.stderr.contains("`..`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("starting a local"), "{}", run.stderr);
+}
+
+/// The `-X list` block of one setting: its first line and its description line.
+fn listed<'a>(stdout: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
+    let mut lines = stdout.lines();
+    while let Some(line) = lines.next() {
+        let head = line.strip_prefix("  ").unwrap_or("");
+        if head == name || head.starts_with(&format!("{name} ")) {
+            return Some((head, lines.next()?.trim_start()));
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn x_list_prints_every_setting_and_exits_0() {
+    for (args, client_id) in [
+        (&["produce", "-X", "list"][..], "kiel-cli"),
+        (&["perf", "-X", "list"], "kiel-perf"),
+        // With everything else given, nothing connects: port 1 has no broker.
+        (
+            &[
+                "produce",
+                "-b",
+                "127.0.0.1:1",
+                "-t",
+                "t",
+                "-X",
+                "acks=1",
+                "-X",
+                "list",
+            ],
+            "kiel-cli",
+        ),
+    ] {
+        let run = kiel(args, b"").await;
+        run.expect_code(0);
+        assert_eq!(run.stderr, "", "{args:?}");
+        let settings = kiel::ProducerConfig::settings();
+        assert!(settings.len() > 20, "{settings:?}");
+        for setting in settings {
+            let (head, description) = listed(&run.stdout, setting.name)
+                .unwrap_or_else(|| panic!("{} missing from\n{}", setting.name, run.stdout));
+            let default = match setting.name {
+                "client.id" => client_id,
+                _ => setting.default,
+            };
+            if !default.is_empty() && setting.name != "bootstrap.servers" {
+                assert!(
+                    head.starts_with(&format!("{} = {default}", setting.name)),
+                    "{head}"
+                );
+            }
+            for alias in setting.aliases {
+                assert!(head.contains(alias), "{alias} missing from {head:?}");
+            }
+            assert!(
+                description.starts_with(setting.description),
+                "{description:?} is not {:?}",
+                setting.description
+            );
+        }
+        assert!(
+            listed(&run.stdout, "bootstrap.servers").is_some_and(|(_, d)| d.contains("--brokers")),
+            "{}",
+            run.stdout
+        );
+    }
+    // --help has the same list and says where it comes from.
+    let help = kiel(&["produce", "--help"], b"").await;
+    help.expect_code(0);
+    assert!(help.stdout.contains("-X list"), "{}", help.stdout);
+    for setting in kiel::ProducerConfig::settings() {
+        assert!(
+            listed(&help.stdout, setting.name).is_some(),
+            "{} missing from --help",
+            setting.name
+        );
+    }
 }
 
 #[tokio::test]
