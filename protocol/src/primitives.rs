@@ -355,11 +355,24 @@ pub fn put_nullable_bytes(
     value: Option<&[u8]>,
     flexible: bool,
 ) -> Result<(), EncodeError> {
-    put_length(buf, value.map(<[u8]>::len), flexible, false, "bytes")?;
+    put_nullable_bytes_len(buf, value.map(<[u8]>::len), flexible, "bytes")?;
     if let Some(b) = value {
         buf.put_slice(b);
     }
     Ok(())
+}
+
+/// Writes only the length prefix of a `NULLABLE_BYTES` value of `len` bytes (`None` for
+/// null), or of its compact form when `flexible`; the caller writes the payload after it,
+/// from wherever it lives. `RECORDS` and `COMPACT_RECORDS` have the same prefix. `what` names
+/// the field in the [`EncodeError::TooLong`] for a length above `i32::MAX - 1`.
+pub fn put_nullable_bytes_len(
+    buf: &mut impl BufMut,
+    len: Option<usize>,
+    flexible: bool,
+    what: &'static str,
+) -> Result<(), EncodeError> {
+    put_length(buf, len, flexible, false, what)
 }
 
 /// Writes `BYTES` (or `COMPACT_BYTES`).
@@ -681,6 +694,28 @@ mod tests {
             get_string(&mut r, true),
             Err(DecodeError::UnexpectedNull("string"))
         );
+    }
+
+    #[test]
+    fn bytes_length_prefix_alone() {
+        let mut b = BytesMut::new();
+        put_nullable_bytes_len(&mut b, Some(3), false, "records").unwrap();
+        put_nullable_bytes_len(&mut b, None, false, "records").unwrap();
+        put_nullable_bytes_len(&mut b, Some(3), true, "records").unwrap();
+        put_nullable_bytes_len(&mut b, None, true, "records").unwrap();
+        assert_eq!(&b[..], &[0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff, 4, 0][..]);
+        let too_long = i32::MAX as usize;
+        for flexible in [false, true] {
+            assert_eq!(
+                put_nullable_bytes_len(&mut b, Some(too_long), flexible, "records"),
+                Err(EncodeError::TooLong {
+                    what: "records",
+                    length: too_long,
+                    max: too_long - 1
+                })
+            );
+        }
+        assert_eq!(b.len(), 10, "nothing written on error");
     }
 
     #[test]

@@ -44,10 +44,10 @@ use crate::api::{
     VersionRange,
 };
 use crate::error::{DecodeError, EncodeError};
+use crate::messages::common::{put_tags, read_tagged_field, skip_tags, tagged_field, tags_len};
 use crate::primitives::{
-    expect_empty, get_array, get_bool, get_i16, get_i32, get_i64, get_string, get_tagged_fields,
-    get_unknown_tagged_fields, put_array, put_empty_tagged_fields, put_string, put_tagged_fields,
-    RawTaggedField,
+    get_array, get_bool, get_i16, get_i32, get_i64, get_string, get_tagged_fields, put_array,
+    put_bool, put_string, put_tagged_fields, RawTaggedField,
 };
 
 /// The error code a broker sets when it does not support the requested ApiVersions version.
@@ -120,19 +120,20 @@ pub fn is_valid_client_software_field(value: &str) -> bool {
 impl Encode for ApiVersionsRequest {
     fn encode<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
         check_encode_version::<Self>(version)?;
-        if version >= FIRST_FLEXIBLE {
-            put_string(
-                buf,
-                self.client_software_name.as_deref().unwrap_or(""),
-                true,
-            )?;
-            put_string(
-                buf,
-                self.client_software_version.as_deref().unwrap_or(""),
-                true,
-            )?;
-            put_empty_tagged_fields(buf);
+        if !Self::is_flexible(version) {
+            return Ok(());
         }
+        put_string(
+            buf,
+            self.client_software_name.as_deref().unwrap_or(""),
+            true,
+        )?;
+        put_string(
+            buf,
+            self.client_software_version.as_deref().unwrap_or(""),
+            true,
+        )?;
+        put_tags(buf, true);
         Ok(())
     }
 }
@@ -140,12 +141,12 @@ impl Encode for ApiVersionsRequest {
 impl Decode for ApiVersionsRequest {
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         check_decode_version::<Self>(version)?;
-        if version < FIRST_FLEXIBLE {
+        if !Self::is_flexible(version) {
             return Ok(Self::default());
         }
         let client_software_name = Some(get_string(buf, true)?);
         let client_software_version = Some(get_string(buf, true)?);
-        get_unknown_tagged_fields(buf)?;
+        skip_tags(buf, true)?;
         Ok(Self {
             client_software_name,
             client_software_version,
@@ -395,9 +396,7 @@ fn put_api_version<B: BufMut>(buf: &mut B, entry: &ApiVersion, flexible: bool) {
     buf.put_i16(entry.api_key);
     buf.put_i16(entry.min_version);
     buf.put_i16(entry.max_version);
-    if flexible {
-        put_empty_tagged_fields(buf);
-    }
+    put_tags(buf, flexible);
 }
 
 fn get_api_version(buf: &mut Bytes, flexible: bool) -> Result<ApiVersion, DecodeError> {
@@ -406,58 +405,40 @@ fn get_api_version(buf: &mut Bytes, flexible: bool) -> Result<ApiVersion, Decode
         min_version: get_i16(buf)?,
         max_version: get_i16(buf)?,
     };
-    if flexible {
-        get_unknown_tagged_fields(buf)?;
-    }
+    skip_tags(buf, flexible)?;
     Ok(entry)
 }
 
-/// Both feature structs are a compact string and two `INT16`s, then a tag buffer; the
-/// smallest is 6 bytes.
+/// Both feature structs (only in tagged fields, so always flexible) are a compact string
+/// and two `INT16`s, then a tag buffer; the smallest is 6 bytes.
 const MIN_FEATURE_SIZE: usize = 6;
 
-fn supported_features_bytes(features: &[SupportedFeature]) -> Result<Bytes, EncodeError> {
-    let mut data = Vec::new();
-    put_array(&mut data, features, true, |b, feature| {
-        put_string(b, &feature.name, true)?;
-        b.put_i16(feature.min_version);
-        b.put_i16(feature.max_version);
-        put_empty_tagged_fields(b);
+/// Writes a feature list: each feature as its name and two levels in wire order.
+fn put_features<B: BufMut, T>(
+    buf: &mut B,
+    features: &[T],
+    fields: impl Fn(&T) -> (&str, i16, i16),
+) -> Result<(), EncodeError> {
+    put_array(buf, features, true, |b, feature| {
+        let (name, first, second) = fields(feature);
+        put_string(b, name, true)?;
+        b.put_i16(first);
+        b.put_i16(second);
+        put_tags(b, true);
         Ok(())
-    })?;
-    Ok(Bytes::from(data))
+    })
 }
 
-fn get_supported_feature(buf: &mut Bytes) -> Result<SupportedFeature, DecodeError> {
-    let feature = SupportedFeature {
-        name: get_string(buf, true)?,
-        min_version: get_i16(buf)?,
-        max_version: get_i16(buf)?,
-    };
-    get_unknown_tagged_fields(buf)?;
-    Ok(feature)
-}
-
-fn finalized_features_bytes(features: &[FinalizedFeature]) -> Result<Bytes, EncodeError> {
-    let mut data = Vec::new();
-    put_array(&mut data, features, true, |b, feature| {
-        put_string(b, &feature.name, true)?;
-        b.put_i16(feature.max_version_level);
-        b.put_i16(feature.min_version_level);
-        put_empty_tagged_fields(b);
-        Ok(())
-    })?;
-    Ok(Bytes::from(data))
-}
-
-fn get_finalized_feature(buf: &mut Bytes) -> Result<FinalizedFeature, DecodeError> {
-    let feature = FinalizedFeature {
-        name: get_string(buf, true)?,
-        max_version_level: get_i16(buf)?,
-        min_version_level: get_i16(buf)?,
-    };
-    get_unknown_tagged_fields(buf)?;
-    Ok(feature)
+/// Reads a feature list, making each feature from its name and two levels in wire order.
+fn get_features<T>(
+    buf: &mut Bytes,
+    make: impl Fn(String, i16, i16) -> T,
+) -> Result<Vec<T>, DecodeError> {
+    get_array(buf, true, MIN_FEATURE_SIZE, |b| {
+        let feature = make(get_string(b, true)?, get_i16(b)?, get_i16(b)?);
+        skip_tags(b, true)?;
+        Ok(feature)
+    })
 }
 
 impl ApiVersionsResponse {
@@ -476,28 +457,30 @@ impl ApiVersionsResponse {
         }
         let mut fields = Vec::with_capacity(4 + self.unknown_tagged_fields.len());
         if !self.supported_features.is_empty() {
-            fields.push(RawTaggedField {
-                tag: TAG_SUPPORTED_FEATURES,
-                data: supported_features_bytes(&self.supported_features)?,
-            });
+            fields.push(tagged_field(TAG_SUPPORTED_FEATURES, |b| {
+                put_features(b, &self.supported_features, |f| {
+                    (&f.name, f.min_version, f.max_version)
+                })
+            })?);
         }
         if self.finalized_features_epoch != -1 {
-            fields.push(RawTaggedField {
-                tag: TAG_FINALIZED_FEATURES_EPOCH,
-                data: Bytes::copy_from_slice(&self.finalized_features_epoch.to_be_bytes()),
-            });
+            fields.push(tagged_field(TAG_FINALIZED_FEATURES_EPOCH, |b| {
+                b.put_i64(self.finalized_features_epoch);
+                Ok(())
+            })?);
         }
         if !self.finalized_features.is_empty() {
-            fields.push(RawTaggedField {
-                tag: TAG_FINALIZED_FEATURES,
-                data: finalized_features_bytes(&self.finalized_features)?,
-            });
+            fields.push(tagged_field(TAG_FINALIZED_FEATURES, |b| {
+                put_features(b, &self.finalized_features, |f| {
+                    (&f.name, f.max_version_level, f.min_version_level)
+                })
+            })?);
         }
         if self.zk_migration_ready {
-            fields.push(RawTaggedField {
-                tag: TAG_ZK_MIGRATION_READY,
-                data: Bytes::from_static(&[1]),
-            });
+            fields.push(tagged_field(TAG_ZK_MIGRATION_READY, |b| {
+                put_bool(b, true);
+                Ok(())
+            })?);
         }
         fields.extend(self.unknown_tagged_fields.iter().cloned());
         Ok(fields)
@@ -507,7 +490,7 @@ impl ApiVersionsResponse {
 impl Encode for ApiVersionsResponse {
     fn encode<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
         check_encode_version::<ApiVersionsRequest>(version)?;
-        let flexible = version >= FIRST_FLEXIBLE;
+        let flexible = ApiVersionsRequest::is_flexible(version);
         // Build the tag buffer first so that a failure leaves `buf` untouched.
         let tagged = if flexible {
             self.tagged_fields(version)?
@@ -532,10 +515,10 @@ impl Encode for ApiVersionsResponse {
 impl Decode for ApiVersionsResponse {
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         check_decode_version::<ApiVersionsRequest>(version)?;
-        let flexible = version >= FIRST_FLEXIBLE;
+        let flexible = ApiVersionsRequest::is_flexible(version);
         let mut response = Self {
             error_code: get_i16(buf)?,
-            api_keys: get_array(buf, flexible, 6 + usize::from(flexible), |b| {
+            api_keys: get_array(buf, flexible, 6 + tags_len(flexible), |b| {
                 get_api_version(b, flexible)
             })?,
             ..Self::default()
@@ -548,21 +531,36 @@ impl Decode for ApiVersionsResponse {
             let mut finalized_features_epoch = -1;
             let mut finalized_features = Vec::new();
             let mut zk_migration_ready = false;
-            let unknown = get_tagged_fields(buf, |tag, mut data| {
+            let unknown = get_tagged_fields(buf, |tag, data| {
                 match tag {
                     TAG_SUPPORTED_FEATURES => {
-                        supported_features =
-                            get_array(&mut data, true, MIN_FEATURE_SIZE, get_supported_feature)?;
+                        supported_features = read_tagged_field(data, |b| {
+                            get_features(b, |name, min_version, max_version| SupportedFeature {
+                                name,
+                                min_version,
+                                max_version,
+                            })
+                        })?;
                     }
-                    TAG_FINALIZED_FEATURES_EPOCH => finalized_features_epoch = get_i64(&mut data)?,
+                    TAG_FINALIZED_FEATURES_EPOCH => {
+                        finalized_features_epoch = read_tagged_field(data, get_i64)?;
+                    }
                     TAG_FINALIZED_FEATURES => {
-                        finalized_features =
-                            get_array(&mut data, true, MIN_FEATURE_SIZE, get_finalized_feature)?;
+                        finalized_features = read_tagged_field(data, |b| {
+                            get_features(b, |name, max_version_level, min_version_level| {
+                                FinalizedFeature {
+                                    name,
+                                    max_version_level,
+                                    min_version_level,
+                                }
+                            })
+                        })?;
                     }
-                    TAG_ZK_MIGRATION_READY => zk_migration_ready = get_bool(&mut data)?,
+                    TAG_ZK_MIGRATION_READY => {
+                        zk_migration_ready = read_tagged_field(data, get_bool)?;
+                    }
                     _ => return Ok(false),
                 }
-                expect_empty(&data)?;
                 Ok(true)
             })?;
             response.supported_features = supported_features;

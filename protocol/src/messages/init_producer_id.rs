@@ -29,10 +29,8 @@ use crate::api::{
     check_decode_version, check_encode_version, ApiKey, Decode, Encode, Request, VersionRange,
 };
 use crate::error::{DecodeError, EncodeError};
-use crate::primitives::{
-    get_i16, get_i32, get_i64, get_nullable_string, get_unknown_tagged_fields,
-    put_empty_tagged_fields, put_nullable_string,
-};
+use crate::messages::common::{check_field, put_tags, skip_tags};
+use crate::primitives::{get_i16, get_i32, get_i64, get_nullable_string, put_nullable_string};
 
 /// The first flexible version of InitProducerId.
 const FIRST_FLEXIBLE: i16 = 2;
@@ -70,30 +68,22 @@ impl InitProducerIdRequest {
 impl Encode for InitProducerIdRequest {
     fn encode<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
         check_encode_version::<Self>(version)?;
-        if version < PRODUCER_ID_IN_REQUEST {
-            if self.producer_id != -1 {
-                return Err(EncodeError::FieldNotAvailable {
-                    field: "producer_id",
-                    version,
-                });
-            }
-            if self.producer_epoch != -1 {
-                return Err(EncodeError::FieldNotAvailable {
-                    field: "producer_epoch",
-                    version,
-                });
-            }
-        }
-        let flexible = version >= FIRST_FLEXIBLE;
+        let carried = version >= PRODUCER_ID_IN_REQUEST;
+        check_field("producer_id", version, carried, self.producer_id == -1)?;
+        check_field(
+            "producer_epoch",
+            version,
+            carried,
+            self.producer_epoch == -1,
+        )?;
+        let flexible = Self::is_flexible(version);
         put_nullable_string(buf, self.transactional_id.as_deref(), flexible)?;
         buf.put_i32(self.transaction_timeout_ms);
-        if version >= PRODUCER_ID_IN_REQUEST {
+        if carried {
             buf.put_i64(self.producer_id);
             buf.put_i16(self.producer_epoch);
         }
-        if flexible {
-            put_empty_tagged_fields(buf);
-        }
+        put_tags(buf, flexible);
         Ok(())
     }
 }
@@ -101,7 +91,7 @@ impl Encode for InitProducerIdRequest {
 impl Decode for InitProducerIdRequest {
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         check_decode_version::<Self>(version)?;
-        let flexible = version >= FIRST_FLEXIBLE;
+        let flexible = Self::is_flexible(version);
         let transactional_id = get_nullable_string(buf, flexible)?;
         let transaction_timeout_ms = get_i32(buf)?;
         let (producer_id, producer_epoch) = if version >= PRODUCER_ID_IN_REQUEST {
@@ -109,9 +99,7 @@ impl Decode for InitProducerIdRequest {
         } else {
             (-1, -1)
         };
-        if flexible {
-            get_unknown_tagged_fields(buf)?;
-        }
+        skip_tags(buf, flexible)?;
         Ok(Self {
             transactional_id,
             transaction_timeout_ms,
@@ -159,9 +147,7 @@ impl Encode for InitProducerIdResponse {
         buf.put_i16(self.error_code);
         buf.put_i64(self.producer_id);
         buf.put_i16(self.producer_epoch);
-        if version >= FIRST_FLEXIBLE {
-            put_empty_tagged_fields(buf);
-        }
+        put_tags(buf, InitProducerIdRequest::is_flexible(version));
         Ok(())
     }
 }
@@ -175,9 +161,7 @@ impl Decode for InitProducerIdResponse {
             producer_id: get_i64(buf)?,
             producer_epoch: get_i16(buf)?,
         };
-        if version >= FIRST_FLEXIBLE {
-            get_unknown_tagged_fields(buf)?;
-        }
+        skip_tags(buf, InitProducerIdRequest::is_flexible(version))?;
         Ok(response)
     }
 }

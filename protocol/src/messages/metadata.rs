@@ -52,11 +52,13 @@ use crate::api::{
     check_decode_version, check_encode_version, ApiKey, Decode, Encode, Request, VersionRange,
 };
 use crate::error::{DecodeError, EncodeError};
+use crate::messages::common::{
+    check_field, min_array_len, min_string_len, put_tags, skip_tags, tags_len,
+};
 use crate::primitives::{
     get_array, get_bool, get_i16, get_i32, get_i32_array, get_nullable_array, get_nullable_string,
-    get_string, get_unknown_tagged_fields, get_uuid, put_array, put_array_len, put_bool,
-    put_empty_tagged_fields, put_i32_array, put_nullable_string, put_string, put_uuid, Uuid,
-    ZERO_UUID,
+    get_string, get_uuid, put_array, put_array_len, put_bool, put_i32_array, put_nullable_string,
+    put_string, put_uuid, Uuid, ZERO_UUID,
 };
 
 /// The first flexible version of Metadata.
@@ -65,42 +67,10 @@ const FIRST_FLEXIBLE: i16 = 9;
 /// The default of both authorized-operations fields: "not requested".
 pub const AUTHORIZED_OPERATIONS_OMITTED: i32 = i32::MIN;
 
-fn is_flexible(version: i16) -> bool {
-    version >= FIRST_FLEXIBLE
-}
-
 /// Whether `version` carries `include_cluster_authorized_operations` and
 /// `cluster_authorized_operations` (v8 to v10; KIP-700 moved them to DescribeCluster).
 fn has_cluster_authorized_operations(version: i16) -> bool {
     (8..=10).contains(&version)
-}
-
-/// Smallest wire size of a string (or array) length prefix: one varint byte when flexible,
-/// otherwise `classic` bytes.
-fn prefix(version: i16, classic: usize) -> usize {
-    if is_flexible(version) {
-        1
-    } else {
-        classic
-    }
-}
-
-/// Size of the per-struct tag buffer: one byte when flexible.
-fn tags(version: i16) -> usize {
-    usize::from(is_flexible(version))
-}
-
-fn skip_tags(buf: &mut Bytes, version: i16) -> Result<(), DecodeError> {
-    if is_flexible(version) {
-        get_unknown_tagged_fields(buf)?;
-    }
-    Ok(())
-}
-
-fn put_tags<B: BufMut>(buf: &mut B, version: i16) {
-    if is_flexible(version) {
-        put_empty_tagged_fields(buf);
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -174,27 +144,29 @@ impl MetadataRequestTopic {
     }
 
     fn min_size(version: i16) -> usize {
+        let flexible = MetadataRequest::is_flexible(version);
         let id = if version >= 10 { 16 } else { 0 };
-        id + prefix(version, 2) + tags(version)
+        id + min_string_len(flexible) + tags_len(flexible)
     }
 
     fn write<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
+        let flexible = MetadataRequest::is_flexible(version);
         if version >= 10 {
             put_uuid(buf, &self.topic_id);
         }
-        put_nullable_string(buf, self.name.as_deref(), is_flexible(version))?;
-        put_tags(buf, version);
+        put_nullable_string(buf, self.name.as_deref(), flexible)?;
+        put_tags(buf, flexible);
         Ok(())
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         let (topic_id, name) = if version >= 10 {
             (get_uuid(buf)?, get_nullable_string(buf, flexible)?)
         } else {
             (ZERO_UUID, Some(get_string(buf, flexible)?))
         };
-        skip_tags(buf, version)?;
+        skip_tags(buf, flexible)?;
         Ok(Self { topic_id, name })
     }
 }
@@ -202,26 +174,37 @@ impl MetadataRequestTopic {
 impl MetadataRequest {
     /// Checks that every field can be carried by `version`, before anything is written.
     fn check_fields(&self, version: i16) -> Result<(), EncodeError> {
-        let unavailable = |field| Err(EncodeError::FieldNotAvailable { field, version });
-        if version < 4 && !self.allow_auto_topic_creation {
-            return unavailable("allow_auto_topic_creation = false");
-        }
-        if self.include_cluster_authorized_operations && !has_cluster_authorized_operations(version)
-        {
-            return unavailable("include_cluster_authorized_operations");
-        }
-        if self.include_topic_authorized_operations && version < 8 {
-            return unavailable("include_topic_authorized_operations");
-        }
-        match &self.topics {
-            Some(topics) if version == 0 && topics.is_empty() => {
-                unavailable("topics = [] (no topics; v0 reads an empty list as all topics)")
-            }
-            Some(topics) if version < 10 && topics.iter().any(|t| t.name.is_none()) => {
-                unavailable("topics[].name = null")
-            }
-            _ => Ok(()),
-        }
+        check_field(
+            "allow_auto_topic_creation = false",
+            version,
+            version >= 4,
+            self.allow_auto_topic_creation,
+        )?;
+        check_field(
+            "include_cluster_authorized_operations",
+            version,
+            has_cluster_authorized_operations(version),
+            !self.include_cluster_authorized_operations,
+        )?;
+        check_field(
+            "include_topic_authorized_operations",
+            version,
+            version >= 8,
+            !self.include_topic_authorized_operations,
+        )?;
+        let topics = self.topics.as_deref();
+        check_field(
+            "topics = [] (no topics; v0 reads an empty list as all topics)",
+            version,
+            version > 0,
+            !topics.is_some_and(<[_]>::is_empty),
+        )?;
+        check_field(
+            "topics[].name = null",
+            version,
+            version >= 10,
+            !topics.is_some_and(|topics| topics.iter().any(|t| t.name.is_none())),
+        )
     }
 }
 
@@ -229,7 +212,7 @@ impl Encode for MetadataRequest {
     fn encode<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
         check_encode_version::<Self>(version)?;
         self.check_fields(version)?;
-        let flexible = is_flexible(version);
+        let flexible = Self::is_flexible(version);
         match &self.topics {
             // v0 spells "all topics" as an empty array.
             None if version == 0 => put_array_len(buf, Some(0), flexible)?,
@@ -247,7 +230,7 @@ impl Encode for MetadataRequest {
         if version >= 8 {
             put_bool(buf, self.include_topic_authorized_operations);
         }
-        put_tags(buf, version);
+        put_tags(buf, flexible);
         Ok(())
     }
 }
@@ -255,7 +238,7 @@ impl Encode for MetadataRequest {
 impl Decode for MetadataRequest {
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         check_decode_version::<Self>(version)?;
-        let flexible = is_flexible(version);
+        let flexible = Self::is_flexible(version);
         let topics = get_nullable_array(
             buf,
             flexible,
@@ -274,7 +257,7 @@ impl Decode for MetadataRequest {
             false
         };
         let include_topic_authorized_operations = if version >= 8 { get_bool(buf)? } else { false };
-        skip_tags(buf, version)?;
+        skip_tags(buf, flexible)?;
         Ok(Self {
             topics,
             allow_auto_topic_creation,
@@ -408,24 +391,29 @@ impl Default for MetadataPartition {
 
 impl MetadataBroker {
     fn min_size(version: i16) -> usize {
-        let rack = if version >= 1 { prefix(version, 2) } else { 0 };
-        4 + prefix(version, 2) + 4 + rack + tags(version)
+        let flexible = MetadataRequest::is_flexible(version);
+        let rack = if version >= 1 {
+            min_string_len(flexible)
+        } else {
+            0
+        };
+        4 + min_string_len(flexible) + 4 + rack + tags_len(flexible)
     }
 
     fn write<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         buf.put_i32(self.node_id);
         put_string(buf, &self.host, flexible)?;
         buf.put_i32(self.port);
         if version >= 1 {
             put_nullable_string(buf, self.rack.as_deref(), flexible)?;
         }
-        put_tags(buf, version);
+        put_tags(buf, flexible);
         Ok(())
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         let broker = Self {
             node_id: get_i32(buf)?,
             host: get_string(buf, flexible)?,
@@ -436,42 +424,42 @@ impl MetadataBroker {
                 None
             },
         };
-        skip_tags(buf, version)?;
+        skip_tags(buf, flexible)?;
         Ok(broker)
     }
 }
 
 impl MetadataTopic {
     fn min_size(version: i16) -> usize {
+        let flexible = MetadataRequest::is_flexible(version);
         let topic_id = if version >= 10 { 16 } else { 0 };
         let is_internal = usize::from(version >= 1);
         let authorized = if version >= 8 { 4 } else { 0 };
-        2 + prefix(version, 2)
+        2 + min_string_len(flexible)
             + topic_id
             + is_internal
-            + prefix(version, 4)
+            + min_array_len(flexible)
             + authorized
-            + tags(version)
+            + tags_len(flexible)
     }
 
     fn check_fields(&self, version: i16) -> Result<(), EncodeError> {
-        if self.name.is_none() && version < 12 {
-            return Err(EncodeError::FieldNotAvailable {
-                field: "topics[].name = null",
-                version,
-            });
-        }
-        if self.topic_authorized_operations != AUTHORIZED_OPERATIONS_OMITTED && version < 8 {
-            return Err(EncodeError::FieldNotAvailable {
-                field: "topics[].topic_authorized_operations",
-                version,
-            });
-        }
-        Ok(())
+        check_field(
+            "topics[].name = null",
+            version,
+            version >= 12,
+            self.name.is_some(),
+        )?;
+        check_field(
+            "topics[].topic_authorized_operations",
+            version,
+            version >= 8,
+            self.topic_authorized_operations == AUTHORIZED_OPERATIONS_OMITTED,
+        )
     }
 
     fn write<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         buf.put_i16(self.error_code);
         put_nullable_string(buf, self.name.as_deref(), flexible)?;
         if version >= 10 {
@@ -486,12 +474,12 @@ impl MetadataTopic {
         if version >= 8 {
             buf.put_i32(self.topic_authorized_operations);
         }
-        put_tags(buf, version);
+        put_tags(buf, flexible);
         Ok(())
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         let error_code = get_i16(buf)?;
         let name = if version >= 12 {
             get_nullable_string(buf, flexible)?
@@ -512,7 +500,7 @@ impl MetadataTopic {
         } else {
             AUTHORIZED_OPERATIONS_OMITTED
         };
-        skip_tags(buf, version)?;
+        skip_tags(buf, flexible)?;
         Ok(Self {
             error_code,
             name,
@@ -526,13 +514,18 @@ impl MetadataTopic {
 
 impl MetadataPartition {
     fn min_size(version: i16) -> usize {
+        let flexible = MetadataRequest::is_flexible(version);
         let leader_epoch = if version >= 7 { 4 } else { 0 };
-        let offline = if version >= 5 { prefix(version, 4) } else { 0 };
-        2 + 4 + 4 + leader_epoch + 2 * prefix(version, 4) + offline + tags(version)
+        let offline = if version >= 5 {
+            min_array_len(flexible)
+        } else {
+            0
+        };
+        2 + 4 + 4 + leader_epoch + 2 * min_array_len(flexible) + offline + tags_len(flexible)
     }
 
     fn write<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         buf.put_i16(self.error_code);
         buf.put_i32(self.partition_index);
         buf.put_i32(self.leader_id);
@@ -544,12 +537,12 @@ impl MetadataPartition {
         if version >= 5 {
             put_i32_array(buf, &self.offline_replicas, flexible)?;
         }
-        put_tags(buf, version);
+        put_tags(buf, flexible);
         Ok(())
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         let partition = Self {
             error_code: get_i16(buf)?,
             partition_index: get_i32(buf)?,
@@ -563,7 +556,7 @@ impl MetadataPartition {
                 Vec::new()
             },
         };
-        skip_tags(buf, version)?;
+        skip_tags(buf, flexible)?;
         Ok(partition)
     }
 }
@@ -571,14 +564,12 @@ impl MetadataPartition {
 impl MetadataResponse {
     /// Checks that every non-ignorable field can be carried by `version`.
     fn check_fields(&self, version: i16) -> Result<(), EncodeError> {
-        if self.cluster_authorized_operations != AUTHORIZED_OPERATIONS_OMITTED
-            && !has_cluster_authorized_operations(version)
-        {
-            return Err(EncodeError::FieldNotAvailable {
-                field: "cluster_authorized_operations",
-                version,
-            });
-        }
+        check_field(
+            "cluster_authorized_operations",
+            version,
+            has_cluster_authorized_operations(version),
+            self.cluster_authorized_operations == AUTHORIZED_OPERATIONS_OMITTED,
+        )?;
         self.topics
             .iter()
             .try_for_each(|topic| topic.check_fields(version))
@@ -589,7 +580,7 @@ impl Encode for MetadataResponse {
     fn encode<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
         check_encode_version::<MetadataRequest>(version)?;
         self.check_fields(version)?;
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         if version >= 3 {
             buf.put_i32(self.throttle_time_ms);
         }
@@ -611,7 +602,7 @@ impl Encode for MetadataResponse {
         if version >= 13 {
             buf.put_i16(self.error_code);
         }
-        put_tags(buf, version);
+        put_tags(buf, flexible);
         Ok(())
     }
 }
@@ -619,7 +610,7 @@ impl Encode for MetadataResponse {
 impl Decode for MetadataResponse {
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         check_decode_version::<MetadataRequest>(version)?;
-        let flexible = is_flexible(version);
+        let flexible = MetadataRequest::is_flexible(version);
         let throttle_time_ms = if version >= 3 { get_i32(buf)? } else { 0 };
         let brokers = get_array(buf, flexible, MetadataBroker::min_size(version), |b| {
             MetadataBroker::read(b, version)
@@ -639,7 +630,7 @@ impl Decode for MetadataResponse {
             AUTHORIZED_OPERATIONS_OMITTED
         };
         let error_code = if version >= 13 { get_i16(buf)? } else { 0 };
-        skip_tags(buf, version)?;
+        skip_tags(buf, flexible)?;
         Ok(Self {
             throttle_time_ms,
             brokers,

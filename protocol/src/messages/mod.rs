@@ -8,6 +8,7 @@
 //! - Message JSON schemas in apache/kafka `clients/src/main/resources/common/message/`
 
 pub mod api_versions;
+mod common;
 pub mod init_producer_id;
 pub mod metadata;
 pub mod produce;

@@ -62,11 +62,14 @@ use crate::api::{
 };
 use crate::error::{DecodeError, EncodeError};
 use crate::header::RequestHeader;
+use crate::messages::common::{
+    check_field, min_array_len, min_string_len, put_tags, read_tagged_field, skip_tags,
+    tagged_field, tags_len,
+};
 use crate::primitives::{
-    bytes_len, expect_empty, get_array, get_i16, get_i32, get_i64, get_nullable_bytes,
-    get_nullable_string, get_string, get_tagged_fields, get_unknown_tagged_fields,
-    length_prefix_len, put_array, put_array_len, put_empty_tagged_fields, put_nullable_string,
-    put_string, put_tagged_fields, put_unsigned_varint, string_len, RawTaggedField,
+    bytes_len, get_array, get_i16, get_i32, get_i64, get_nullable_bytes, get_nullable_string,
+    get_string, get_tagged_fields, length_prefix_len, put_array, put_array_len,
+    put_nullable_bytes_len, put_nullable_string, put_string, put_tagged_fields, string_len,
 };
 
 /// The first flexible version of Produce.
@@ -86,74 +89,6 @@ const TAG_CURRENT_LEADER: u32 = 0;
 
 /// Tag of `node_endpoints` in the response body (v10+).
 const TAG_NODE_ENDPOINTS: u32 = 0;
-
-/// The largest records blob a length prefix can announce (as for any byte string).
-const MAX_RECORDS_LEN: usize = i32::MAX as usize - 1;
-
-fn is_flexible(version: i16) -> bool {
-    version >= FIRST_FLEXIBLE
-}
-
-/// Smallest wire size of a length prefix: one varint byte when flexible, otherwise
-/// `classic` bytes.
-fn prefix(version: i16, classic: usize) -> usize {
-    if is_flexible(version) {
-        1
-    } else {
-        classic
-    }
-}
-
-/// Size of an empty per-struct tag buffer: one byte when flexible.
-fn tags(version: i16) -> usize {
-    usize::from(is_flexible(version))
-}
-
-fn skip_tags(buf: &mut Bytes, version: i16) -> Result<(), DecodeError> {
-    if is_flexible(version) {
-        get_unknown_tagged_fields(buf)?;
-    }
-    Ok(())
-}
-
-fn put_tags<B: BufMut>(buf: &mut B, version: i16) {
-    if is_flexible(version) {
-        put_empty_tagged_fields(buf);
-    }
-}
-
-/// Writes the length prefix of a `RECORDS` field (`NULLABLE_BYTES`, or `COMPACT_RECORDS`
-/// when flexible), leaving the payload to the caller.
-fn put_records_len<B: BufMut>(
-    buf: &mut B,
-    len: Option<usize>,
-    flexible: bool,
-) -> Result<(), EncodeError> {
-    match len {
-        Some(n) if n > MAX_RECORDS_LEN => Err(EncodeError::TooLong {
-            what: "records",
-            length: n,
-            max: MAX_RECORDS_LEN,
-        }),
-        // Both casts are in range: n <= i32::MAX - 1.
-        Some(n) if flexible => {
-            put_unsigned_varint(buf, n as u32 + 1);
-            Ok(())
-        }
-        Some(n) => {
-            buf.put_i32(n as i32);
-            Ok(())
-        }
-        None if flexible => {
-            put_unsigned_varint(buf, 0);
-            Ok(())
-        }
-        None => {
-            buf.put_i32(-1);
-            Ok(())
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Request
@@ -207,7 +142,7 @@ impl ProduceRequest {
     /// (the body only: no size prefix, no header). For a version outside
     /// [`Request::VERSIONS`] the number is meaningless, as encoding fails there.
     pub fn encoded_len(&self, version: i16) -> usize {
-        let flexible = is_flexible(version);
+        let flexible = Self::is_flexible(version);
         let topics: usize = self
             .topics
             .iter()
@@ -218,7 +153,7 @@ impl ProduceRequest {
             + 4
             + length_prefix_len(Some(self.topics.len()), flexible, false)
             + topics
-            + tags(version)
+            + tags_len(flexible)
     }
 
     /// The number of partitions the request carries, over all topics.
@@ -287,7 +222,7 @@ impl ProduceRequest {
         put_records: &mut impl FnMut(&mut B, &Bytes),
     ) -> Result<(), EncodeError> {
         check_encode_version::<Self>(version)?;
-        let flexible = is_flexible(version);
+        let flexible = Self::is_flexible(version);
         put_nullable_string(buf, self.transactional_id.as_deref(), flexible)?;
         buf.put_i16(self.acks);
         buf.put_i32(self.timeout_ms);
@@ -298,26 +233,46 @@ impl ProduceRequest {
             for partition in &topic.partitions {
                 buf.put_i32(partition.index);
                 let records = partition.records.as_ref();
-                put_records_len(buf, records.map(Bytes::len), flexible)?;
+                put_nullable_bytes_len(buf, records.map(Bytes::len), flexible, "records")?;
                 if let Some(records) = records {
                     put_records(buf, records);
                 }
-                put_tags(buf, version);
+                put_tags(buf, flexible);
             }
-            put_tags(buf, version);
+            put_tags(buf, flexible);
         }
-        put_tags(buf, version);
+        put_tags(buf, flexible);
         Ok(())
     }
 }
 
-impl TopicProduceData {
-    fn min_size(version: i16) -> usize {
-        prefix(version, 2) + prefix(version, 4) + tags(version)
-    }
+/// The smallest topic entry, in the request or the response alike: a name, an array of
+/// partitions and a tag buffer.
+fn topic_min_size(version: i16) -> usize {
+    let flexible = ProduceRequest::is_flexible(version);
+    min_string_len(flexible) + min_array_len(flexible) + tags_len(flexible)
+}
 
+/// Reads a topic entry of the request or the response: its name, its partitions (each at
+/// least `partition_min_size` bytes, read with `read_partition`) and its tag buffer.
+fn read_topic<P>(
+    buf: &mut Bytes,
+    version: i16,
+    partition_min_size: usize,
+    read_partition: impl Fn(&mut Bytes, i16) -> Result<P, DecodeError>,
+) -> Result<(String, Vec<P>), DecodeError> {
+    let flexible = ProduceRequest::is_flexible(version);
+    let name = get_string(buf, flexible)?;
+    let partitions = get_array(buf, flexible, partition_min_size, |b| {
+        read_partition(b, version)
+    })?;
+    skip_tags(buf, flexible)?;
+    Ok((name, partitions))
+}
+
+impl TopicProduceData {
     fn encoded_len(&self, version: i16) -> usize {
-        let flexible = is_flexible(version);
+        let flexible = ProduceRequest::is_flexible(version);
         let partitions: usize = self
             .partitions
             .iter()
@@ -326,37 +281,34 @@ impl TopicProduceData {
         string_len(Some(&self.name), flexible)
             + length_prefix_len(Some(self.partitions.len()), flexible, false)
             + partitions
-            + tags(version)
+            + tags_len(flexible)
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = is_flexible(version);
-        let name = get_string(buf, flexible)?;
-        let partitions = get_array(
-            buf,
-            flexible,
-            PartitionProduceData::min_size(version),
-            |b| PartitionProduceData::read(b, version),
-        )?;
-        skip_tags(buf, version)?;
+        let partition_min_size = PartitionProduceData::min_size(version);
+        let (name, partitions) =
+            read_topic(buf, version, partition_min_size, PartitionProduceData::read)?;
         Ok(Self { name, partitions })
     }
 }
 
 impl PartitionProduceData {
     fn min_size(version: i16) -> usize {
-        4 + prefix(version, 4) + tags(version)
+        let flexible = ProduceRequest::is_flexible(version);
+        4 + min_array_len(flexible) + tags_len(flexible)
     }
 
     fn encoded_len(&self, version: i16) -> usize {
-        4 + bytes_len(self.records.as_ref().map(Bytes::len), is_flexible(version)) + tags(version)
+        let flexible = ProduceRequest::is_flexible(version);
+        4 + bytes_len(self.records.as_ref().map(Bytes::len), flexible) + tags_len(flexible)
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
+        let flexible = ProduceRequest::is_flexible(version);
         let index = get_i32(buf)?;
         // Zero-copy: the records share `buf`'s allocation.
-        let records = get_nullable_bytes(buf, is_flexible(version))?;
-        skip_tags(buf, version)?;
+        let records = get_nullable_bytes(buf, flexible)?;
+        skip_tags(buf, flexible)?;
         Ok(Self { index, records })
     }
 }
@@ -372,14 +324,14 @@ impl Encode for ProduceRequest {
 impl Decode for ProduceRequest {
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         check_decode_version::<Self>(version)?;
-        let flexible = is_flexible(version);
+        let flexible = Self::is_flexible(version);
         let transactional_id = get_nullable_string(buf, flexible)?;
         let acks = get_i16(buf)?;
         let timeout_ms = get_i32(buf)?;
-        let topics = get_array(buf, flexible, TopicProduceData::min_size(version), |b| {
+        let topics = get_array(buf, flexible, topic_min_size(version), |b| {
             TopicProduceData::read(b, version)
         })?;
-        skip_tags(buf, version)?;
+        skip_tags(buf, flexible)?;
         Ok(Self {
             transactional_id,
             acks,
@@ -506,80 +458,64 @@ pub struct NodeEndpoint {
 impl ProduceResponse {
     /// Fails when a field that is not ignorable is set in a version that cannot carry it.
     fn check_fields(&self, version: i16) -> Result<(), EncodeError> {
-        if version >= LEADER_DISCOVERY {
-            return Ok(());
-        }
-        if !self.node_endpoints.is_empty() {
-            return Err(EncodeError::FieldNotAvailable {
-                field: "node_endpoints",
-                version,
-            });
-        }
-        let has_leader = self
+        let carried = version >= LEADER_DISCOVERY;
+        check_field(
+            "node_endpoints",
+            version,
+            carried,
+            self.node_endpoints.is_empty(),
+        )?;
+        let no_leader = self
             .topics
             .iter()
             .flat_map(|t| &t.partitions)
-            .any(|p| p.current_leader.is_some());
-        if has_leader {
-            return Err(EncodeError::FieldNotAvailable {
-                field: "topics[].partitions[].current_leader",
-                version,
-            });
-        }
-        Ok(())
-    }
-
-    fn node_endpoints_bytes(&self) -> Result<Bytes, EncodeError> {
-        let mut data = BytesMut::new();
-        put_array(&mut data, &self.node_endpoints, true, |b, node| {
-            node.write(b)
-        })?;
-        Ok(data.freeze())
+            .all(|p| p.current_leader.is_none());
+        check_field(
+            "topics[].partitions[].current_leader",
+            version,
+            carried,
+            no_leader,
+        )
     }
 }
 
 impl TopicProduceResponse {
-    fn min_size(version: i16) -> usize {
-        prefix(version, 2) + prefix(version, 4) + tags(version)
-    }
-
     fn write<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
-        let flexible = is_flexible(version);
+        let flexible = ProduceRequest::is_flexible(version);
         put_string(buf, &self.name, flexible)?;
         put_array(buf, &self.partitions, flexible, |b, partition| {
             partition.write(b, version)
         })?;
-        put_tags(buf, version);
+        put_tags(buf, flexible);
         Ok(())
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = is_flexible(version);
-        let name = get_string(buf, flexible)?;
-        let partitions = get_array(
+        let partition_min_size = PartitionProduceResponse::min_size(version);
+        let (name, partitions) = read_topic(
             buf,
-            flexible,
-            PartitionProduceResponse::min_size(version),
-            |b| PartitionProduceResponse::read(b, version),
+            version,
+            partition_min_size,
+            PartitionProduceResponse::read,
         )?;
-        skip_tags(buf, version)?;
         Ok(Self { name, partitions })
     }
 }
 
 impl PartitionProduceResponse {
     fn min_size(version: i16) -> usize {
+        let flexible = ProduceRequest::is_flexible(version);
         let log_start_offset = if version >= LOG_START_OFFSET { 8 } else { 0 };
         let record_errors = if version >= RECORD_ERRORS {
-            prefix(version, 4) + prefix(version, 2)
+            min_array_len(flexible) + min_string_len(flexible)
         } else {
             0
         };
-        4 + 2 + 8 + 8 + log_start_offset + record_errors + tags(version)
+        4 + 2 + 8 + 8 + log_start_offset + record_errors + tags_len(flexible)
     }
 
     fn write<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
-        let flexible = is_flexible(version);
+        let flexible = ProduceRequest::is_flexible(version);
         buf.put_i32(self.index);
         buf.put_i16(self.error_code);
         buf.put_i64(self.base_offset);
@@ -594,26 +530,22 @@ impl PartitionProduceResponse {
             put_nullable_string(buf, self.error_message.as_deref(), flexible)?;
         }
         if flexible {
-            match &self.current_leader {
+            let current_leader = match &self.current_leader {
                 Some(leader) if version >= LEADER_DISCOVERY => {
-                    let mut data = BytesMut::with_capacity(9);
-                    leader.write(&mut data);
-                    put_tagged_fields(
-                        buf,
-                        &[RawTaggedField {
-                            tag: TAG_CURRENT_LEADER,
-                            data: data.freeze(),
-                        }],
-                    );
+                    Some(tagged_field(TAG_CURRENT_LEADER, |b| {
+                        leader.write(b);
+                        Ok(())
+                    })?)
                 }
-                _ => put_empty_tagged_fields(buf),
-            }
+                _ => None,
+            };
+            put_tagged_fields(buf, current_leader.as_slice());
         }
         Ok(())
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
-        let flexible = is_flexible(version);
+        let flexible = ProduceRequest::is_flexible(version);
         let mut partition = Self {
             index: get_i32(buf)?,
             error_code: get_i16(buf)?,
@@ -635,12 +567,11 @@ impl PartitionProduceResponse {
         }
         if flexible {
             let mut current_leader = None;
-            get_tagged_fields(buf, |tag, mut data| {
+            get_tagged_fields(buf, |tag, data| {
                 if version < LEADER_DISCOVERY || tag != TAG_CURRENT_LEADER {
                     return Ok(false);
                 }
-                current_leader = Some(LeaderIdAndEpoch::read(&mut data)?);
-                expect_empty(&data)?;
+                current_leader = Some(read_tagged_field(data, LeaderIdAndEpoch::read)?);
                 Ok(true)
             })?;
             partition.current_leader = current_leader;
@@ -651,24 +582,23 @@ impl PartitionProduceResponse {
 
 impl BatchIndexAndErrorMessage {
     fn min_size(version: i16) -> usize {
-        4 + prefix(version, 2) + tags(version)
+        let flexible = ProduceRequest::is_flexible(version);
+        4 + min_string_len(flexible) + tags_len(flexible)
     }
 
     fn write<B: BufMut>(&self, buf: &mut B, version: i16) -> Result<(), EncodeError> {
+        let flexible = ProduceRequest::is_flexible(version);
         buf.put_i32(self.batch_index);
-        put_nullable_string(
-            buf,
-            self.batch_index_error_message.as_deref(),
-            is_flexible(version),
-        )?;
-        put_tags(buf, version);
+        put_nullable_string(buf, self.batch_index_error_message.as_deref(), flexible)?;
+        put_tags(buf, flexible);
         Ok(())
     }
 
     fn read(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
+        let flexible = ProduceRequest::is_flexible(version);
         let batch_index = get_i32(buf)?;
-        let batch_index_error_message = get_nullable_string(buf, is_flexible(version))?;
-        skip_tags(buf, version)?;
+        let batch_index_error_message = get_nullable_string(buf, flexible)?;
+        skip_tags(buf, flexible)?;
         Ok(Self {
             batch_index,
             batch_index_error_message,
@@ -682,7 +612,7 @@ impl LeaderIdAndEpoch {
     fn write<B: BufMut>(&self, buf: &mut B) {
         buf.put_i32(self.leader_id);
         buf.put_i32(self.leader_epoch);
-        put_empty_tagged_fields(buf);
+        put_tags(buf, true);
     }
 
     fn read(buf: &mut Bytes) -> Result<Self, DecodeError> {
@@ -690,7 +620,7 @@ impl LeaderIdAndEpoch {
             leader_id: get_i32(buf)?,
             leader_epoch: get_i32(buf)?,
         };
-        get_unknown_tagged_fields(buf)?;
+        skip_tags(buf, true)?;
         Ok(leader)
     }
 }
@@ -705,7 +635,7 @@ impl NodeEndpoint {
         put_string(buf, &self.host, true)?;
         buf.put_i32(self.port);
         put_nullable_string(buf, self.rack.as_deref(), true)?;
-        put_empty_tagged_fields(buf);
+        put_tags(buf, true);
         Ok(())
     }
 
@@ -716,7 +646,7 @@ impl NodeEndpoint {
             port: get_i32(buf)?,
             rack: get_nullable_string(buf, true)?,
         };
-        get_unknown_tagged_fields(buf)?;
+        skip_tags(buf, true)?;
         Ok(node)
     }
 }
@@ -727,26 +657,19 @@ impl Encode for ProduceResponse {
         self.check_fields(version)?;
         // Build the tagged field first, so that an error leaves `buf` untouched.
         let node_endpoints = if version >= LEADER_DISCOVERY && !self.node_endpoints.is_empty() {
-            Some(self.node_endpoints_bytes()?)
+            Some(tagged_field(TAG_NODE_ENDPOINTS, |b| {
+                put_array(b, &self.node_endpoints, true, |b, node| node.write(b))
+            })?)
         } else {
             None
         };
-        let flexible = is_flexible(version);
+        let flexible = ProduceRequest::is_flexible(version);
         put_array(buf, &self.topics, flexible, |b, topic| {
             topic.write(b, version)
         })?;
         buf.put_i32(self.throttle_time_ms);
         if flexible {
-            match node_endpoints {
-                Some(data) => put_tagged_fields(
-                    buf,
-                    &[RawTaggedField {
-                        tag: TAG_NODE_ENDPOINTS,
-                        data,
-                    }],
-                ),
-                None => put_empty_tagged_fields(buf),
-            }
+            put_tagged_fields(buf, node_endpoints.as_slice());
         }
         Ok(())
     }
@@ -755,24 +678,20 @@ impl Encode for ProduceResponse {
 impl Decode for ProduceResponse {
     fn decode(buf: &mut Bytes, version: i16) -> Result<Self, DecodeError> {
         check_decode_version::<ProduceRequest>(version)?;
-        let flexible = is_flexible(version);
-        let topics = get_array(
-            buf,
-            flexible,
-            TopicProduceResponse::min_size(version),
-            |b| TopicProduceResponse::read(b, version),
-        )?;
+        let flexible = ProduceRequest::is_flexible(version);
+        let topics = get_array(buf, flexible, topic_min_size(version), |b| {
+            TopicProduceResponse::read(b, version)
+        })?;
         let throttle_time_ms = get_i32(buf)?;
         let mut node_endpoints = Vec::new();
         if flexible {
-            get_tagged_fields(buf, |tag, mut data| {
+            get_tagged_fields(buf, |tag, data| {
                 if version < LEADER_DISCOVERY || tag != TAG_NODE_ENDPOINTS {
                     return Ok(false);
                 }
-                node_endpoints = get_array(&mut data, true, NodeEndpoint::MIN_SIZE, |b| {
-                    NodeEndpoint::read(b)
+                node_endpoints = read_tagged_field(data, |b| {
+                    get_array(b, true, NodeEndpoint::MIN_SIZE, NodeEndpoint::read)
                 })?;
-                expect_empty(&data)?;
                 Ok(true)
             })?;
         }
