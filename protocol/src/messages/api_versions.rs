@@ -576,16 +576,11 @@ impl Decode for ApiVersionsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::test_util::assert_round_trip;
-    use bytes::BytesMut;
+    use crate::messages::test_util::{
+        assert_encodes_to, encode, encode_err, message_tests, name, versioned, versions,
+    };
     use proptest::collection::{btree_map, vec};
     use proptest::prelude::*;
-
-    fn encode<T: Encode>(value: &T, version: i16) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        value.encode(&mut buf, version).unwrap();
-        buf.to_vec()
-    }
 
     // -- hand-written vectors ------------------------------------------------------------
 
@@ -598,9 +593,7 @@ mod tests {
             0x06, b'0', b'.', b'1', b'.', b'0', // client_software_version: length 5 + 1
             0x00, // TAG_BUFFER: no tagged fields
         ];
-        assert_eq!(encode(&request, 3), bytes);
-        let decoded: ApiVersionsRequest = decode_exact(Bytes::copy_from_slice(bytes), 3).unwrap();
-        assert_eq!(decoded, request);
+        assert_encodes_to(&request, 3, bytes);
     }
 
     #[test]
@@ -655,9 +648,7 @@ mod tests {
             0x01, 0x08, // tag 1 (finalized_features_epoch), 8 bytes:
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, // INT64 5
         ]);
-        assert_eq!(encode(&response, 3), bytes);
-        let decoded: ApiVersionsResponse = decode_exact(Bytes::from(bytes), 3).unwrap();
-        assert_eq!(decoded, response);
+        assert_encodes_to(&response, 3, &bytes);
     }
 
     /// A v0 body as a broker sends it when it does not know the requested version.
@@ -773,22 +764,12 @@ mod tests {
             }],
             ..ApiVersionsResponse::default()
         };
-        let mut buf = BytesMut::new();
         assert!(matches!(
-            response.encode(&mut buf, 3),
-            Err(EncodeError::FieldNotAvailable { .. })
+            encode_err(&response, 3),
+            EncodeError::FieldNotAvailable { .. }
         ));
-        assert!(buf.is_empty());
         // Below v3 there are no tagged fields, so nothing is checked or written.
-        assert!(response.encode(&mut buf, 2).is_ok());
-    }
-
-    #[test]
-    fn versions_outside_the_range_are_refused() {
-        let mut buf = BytesMut::new();
-        assert!(ApiVersionsRequest::default().encode(&mut buf, 5).is_err());
-        assert!(ApiVersionsResponse::default().encode(&mut buf, -1).is_err());
-        assert!(decode_exact::<ApiVersionsRequest>(Bytes::new(), 5).is_err());
+        assert!(!encode(&response, 2).is_empty());
     }
 
     // -- software name validation ----------------------------------------------------------
@@ -901,15 +882,11 @@ mod tests {
 
     // -- property tests --------------------------------------------------------------------
 
-    fn short_string() -> impl Strategy<Value = String> {
-        "[a-zA-Z0-9.\\-]{0,12}"
-    }
-
     fn request_for(version: i16) -> BoxedStrategy<ApiVersionsRequest> {
         if version < FIRST_FLEXIBLE {
             Just(ApiVersionsRequest::default()).boxed()
         } else {
-            (short_string(), short_string())
+            (name(), name())
                 .prop_map(|(name, version)| ApiVersionsRequest::new(name, version))
                 .boxed()
         }
@@ -936,22 +913,18 @@ mod tests {
             return base.boxed();
         }
         let supported = vec(
-            (short_string(), any::<i16>(), any::<i16>()).prop_map(|(name, min, max)| {
-                SupportedFeature {
-                    name,
-                    min_version: min,
-                    max_version: max,
-                }
+            (name(), any::<i16>(), any::<i16>()).prop_map(|(name, min, max)| SupportedFeature {
+                name,
+                min_version: min,
+                max_version: max,
             }),
             0..3,
         );
         let finalized = vec(
-            (short_string(), any::<i16>(), any::<i16>()).prop_map(|(name, max, min)| {
-                FinalizedFeature {
-                    name,
-                    max_version_level: max,
-                    min_version_level: min,
-                }
+            (name(), any::<i16>(), any::<i16>()).prop_map(|(name, max, min)| FinalizedFeature {
+                name,
+                max_version_level: max,
+                min_version_level: min,
             }),
             0..3,
         );
@@ -985,23 +958,16 @@ mod tests {
             .boxed()
     }
 
-    fn any_version() -> impl Strategy<Value = i16> {
-        ApiVersionsRequest::VERSIONS.min..=ApiVersionsRequest::VERSIONS.max
+    message_tests! {
+        request: ApiVersionsRequest = request_for,
+        response: ApiVersionsResponse = response_for,
     }
 
     proptest! {
         #[test]
-        fn request_round_trip((version, request) in any_version().prop_flat_map(|v| (Just(v), request_for(v)))) {
-            assert_round_trip(&request, version);
-        }
-
-        #[test]
-        fn response_round_trip((version, response) in any_version().prop_flat_map(|v| (Just(v), response_for(v)))) {
-            assert_round_trip(&response, version);
-        }
-
-        #[test]
-        fn fallback_agrees_with_a_plain_decode((version, response) in any_version().prop_flat_map(|v| (Just(v), response_for(v)))) {
+        fn fallback_agrees_with_a_plain_decode(
+            (version, response) in versioned(ApiVersionsRequest::VERSIONS, response_for),
+        ) {
             prop_assume!(response.error_code != UNSUPPORTED_VERSION);
             let body = Bytes::from(encode(&response, version));
             prop_assert_eq!(
@@ -1011,11 +977,11 @@ mod tests {
         }
 
         #[test]
-        fn decoding_random_bytes_never_panics(data in vec(any::<u8>(), 0..64), version in any_version()) {
-            let data = Bytes::from(data);
-            let _ = decode_exact::<ApiVersionsRequest>(data.clone(), version);
-            let _ = decode_exact::<ApiVersionsResponse>(data.clone(), version);
-            let _ = ApiVersionsResponse::decode_with_fallback(data, version);
+        fn fallback_on_random_bytes_never_panics(
+            data in vec(any::<u8>(), 0..64),
+            version in versions(ApiVersionsRequest::VERSIONS),
+        ) {
+            let _ = ApiVersionsResponse::decode_with_fallback(Bytes::from(data), version);
         }
     }
 }

@@ -169,26 +169,10 @@ impl Decode for InitProducerIdResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::decode_exact;
-    use crate::messages::test_util::assert_round_trip;
-    use bytes::BytesMut;
-    use proptest::collection::vec;
+    use crate::messages::test_util::{
+        assert_encodes_to, assert_not_ignorable, message_tests, name, since,
+    };
     use proptest::prelude::*;
-
-    fn encode<T: Encode>(value: &T, version: i16) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        value.encode(&mut buf, version).unwrap();
-        buf.to_vec()
-    }
-
-    fn assert_both_ways<T>(value: &T, version: i16, bytes: &[u8])
-    where
-        T: Encode + Decode + PartialEq + std::fmt::Debug,
-    {
-        assert_eq!(encode(value, version), bytes, "encode v{version}");
-        let decoded: T = decode_exact(Bytes::copy_from_slice(bytes), version).unwrap();
-        assert_eq!(&decoded, value, "decode v{version}");
-    }
 
     #[test]
     fn v4_idempotent_request_bytes() {
@@ -199,7 +183,7 @@ mod tests {
             0xff, 0xff, // producer_epoch: -1
             0x00, // TAG_BUFFER: no tagged fields
         ];
-        assert_both_ways(&InitProducerIdRequest::idempotent(), 4, bytes);
+        assert_encodes_to(&InitProducerIdRequest::idempotent(), 4, bytes);
     }
 
     #[test]
@@ -213,7 +197,7 @@ mod tests {
             0x00, 0x02, b't', b'x', // transactional_id: NULLABLE_STRING of 2
             0x00, 0x00, 0xea, 0x60, // transaction_timeout_ms: 60000
         ];
-        assert_both_ways(&request, 1, bytes);
+        assert_encodes_to(&request, 1, bytes);
     }
 
     #[test]
@@ -231,7 +215,7 @@ mod tests {
             0x00, 0x00, // producer_epoch: 0
             0x00, // TAG_BUFFER: no tagged fields
         ];
-        assert_both_ways(&response, 4, bytes);
+        assert_encodes_to(&response, 4, bytes);
     }
 
     #[test]
@@ -242,68 +226,30 @@ mod tests {
             producer_id: 42,
             producer_epoch: 7,
         };
-        for version in 0..3 {
-            let mut buf = BytesMut::new();
-            assert_eq!(
-                resume.encode(&mut buf, version),
-                Err(EncodeError::FieldNotAvailable {
-                    field: "producer_id",
-                    version
-                })
-            );
-            let epoch_only = InitProducerIdRequest {
-                producer_id: -1,
-                ..resume.clone()
-            };
-            assert_eq!(
-                epoch_only.encode(&mut buf, version),
-                Err(EncodeError::FieldNotAvailable {
-                    field: "producer_epoch",
-                    version
-                })
-            );
-            assert!(buf.is_empty());
-        }
-        assert_round_trip(&resume, 3);
-    }
-
-    #[test]
-    fn versions_outside_the_range_are_refused() {
-        let mut buf = BytesMut::new();
-        assert!(matches!(
-            InitProducerIdRequest::idempotent().encode(&mut buf, 6),
-            Err(EncodeError::UnsupportedVersion {
-                api_key: 22,
-                version: 6
-            })
-        ));
-        assert!(InitProducerIdResponse::default()
-            .encode(&mut buf, 6)
-            .is_err());
-        assert!(decode_exact::<InitProducerIdResponse>(Bytes::new(), -1).is_err());
+        let versions = InitProducerIdRequest::VERSIONS;
+        let carried = |v| v >= PRODUCER_ID_IN_REQUEST;
+        assert_not_ignorable(&resume, versions, "producer_id", carried);
+        let epoch_only = InitProducerIdRequest {
+            producer_id: -1,
+            ..resume
+        };
+        assert_not_ignorable(&epoch_only, versions, "producer_epoch", carried);
     }
 
     fn request_for(version: i16) -> impl Strategy<Value = InitProducerIdRequest> {
-        let ids = if version >= PRODUCER_ID_IN_REQUEST {
-            (any::<i64>(), any::<i16>()).boxed()
-        } else {
-            Just((-1i64, -1i16)).boxed()
-        };
-        (
-            proptest::option::of("[a-zA-Z0-9._-]{0,12}"),
-            any::<i32>(),
-            ids,
+        let ids = since(
+            version >= PRODUCER_ID_IN_REQUEST,
+            (any::<i64>(), any::<i16>()),
+            (-1, -1),
+        );
+        (proptest::option::of(name()), any::<i32>(), ids).prop_map(
+            |(transactional_id, timeout, (producer_id, producer_epoch))| InitProducerIdRequest {
+                transactional_id,
+                transaction_timeout_ms: timeout,
+                producer_id,
+                producer_epoch,
+            },
         )
-            .prop_map(
-                |(transactional_id, timeout, (producer_id, producer_epoch))| {
-                    InitProducerIdRequest {
-                        transactional_id,
-                        transaction_timeout_ms: timeout,
-                        producer_id,
-                        producer_epoch,
-                    }
-                },
-            )
     }
 
     fn response() -> impl Strategy<Value = InitProducerIdResponse> {
@@ -317,26 +263,9 @@ mod tests {
         )
     }
 
-    fn any_version() -> impl Strategy<Value = i16> {
-        InitProducerIdRequest::VERSIONS.min..=InitProducerIdRequest::VERSIONS.max
-    }
-
-    proptest! {
-        #[test]
-        fn request_round_trip((version, request) in any_version().prop_flat_map(|v| (Just(v), request_for(v)))) {
-            assert_round_trip(&request, version);
-        }
-
-        #[test]
-        fn response_round_trip(version in any_version(), response in response()) {
-            assert_round_trip(&response, version);
-        }
-
-        #[test]
-        fn decoding_random_bytes_never_panics(data in vec(any::<u8>(), 0..48), version in any_version()) {
-            let data = Bytes::from(data);
-            let _ = decode_exact::<InitProducerIdRequest>(data.clone(), version);
-            let _ = decode_exact::<InitProducerIdResponse>(data, version);
-        }
+    message_tests! {
+        request: InitProducerIdRequest = request_for,
+        response: InitProducerIdResponse = |_| response(),
+        random_input_len: 48,
     }
 }

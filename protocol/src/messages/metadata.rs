@@ -647,33 +647,13 @@ impl Decode for MetadataResponse {
 mod tests {
     use super::*;
     use crate::api::decode_exact;
-    use crate::messages::test_util::assert_round_trip;
-    use bytes::BytesMut;
+    use crate::messages::test_util::{
+        assert_encodes_to, assert_not_ignorable, encode_err, message_tests, name, over_the_wire,
+        since,
+    };
     use proptest::collection::vec;
     use proptest::option;
     use proptest::prelude::*;
-
-    fn encode<T: Encode>(value: &T, version: i16) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        value.encode(&mut buf, version).unwrap();
-        buf.to_vec()
-    }
-
-    fn assert_both_ways<T>(value: &T, version: i16, bytes: &[u8])
-    where
-        T: Encode + Decode + PartialEq + std::fmt::Debug,
-    {
-        assert_eq!(encode(value, version), bytes, "encode v{version}");
-        let decoded: T = decode_exact(Bytes::copy_from_slice(bytes), version).unwrap();
-        assert_eq!(&decoded, value, "decode v{version}");
-    }
-
-    fn encode_err<T: Encode>(value: &T, version: i16) -> EncodeError {
-        let mut buf = BytesMut::new();
-        let err = value.encode(&mut buf, version).unwrap_err();
-        assert!(buf.is_empty(), "nothing written on error");
-        err
-    }
 
     // -- hand-written vectors ------------------------------------------------------------
 
@@ -692,7 +672,7 @@ mod tests {
             0x00, // include_topic_authorized_operations: false (no cluster flag after v10)
             0x00, // TAG_BUFFER
         ]);
-        assert_both_ways(&request, 12, &bytes);
+        assert_encodes_to(&request, 12, &bytes);
     }
 
     #[test]
@@ -710,21 +690,21 @@ mod tests {
             0x00, // include_topic_authorized_operations: false
             0x00, // TAG_BUFFER
         ];
-        assert_both_ways(&request, 9, bytes);
+        assert_encodes_to(&request, 9, bytes);
     }
 
     #[test]
     fn all_topics_is_an_empty_array_in_v0_and_null_after() {
         let all = MetadataRequest::all_topics();
         // v0: ARRAY of 0 means all topics.
-        assert_both_ways(&all, 0, &[0x00, 0x00, 0x00, 0x00]);
+        assert_encodes_to(&all, 0, &[0x00, 0x00, 0x00, 0x00]);
         // v1: ARRAY null (-1) means all topics.
-        assert_both_ways(&all, 1, &[0xff, 0xff, 0xff, 0xff]);
+        assert_encodes_to(&all, 1, &[0xff, 0xff, 0xff, 0xff]);
         // v1: ARRAY of 0 means no topics.
         let none = MetadataRequest::for_topics(Vec::<String>::new());
-        assert_both_ways(&none, 1, &[0x00, 0x00, 0x00, 0x00]);
+        assert_encodes_to(&none, 1, &[0x00, 0x00, 0x00, 0x00]);
         // v9: COMPACT_ARRAY null (0), auto-create, two flags, TAG_BUFFER.
-        assert_both_ways(&all, 9, &[0x00, 0x01, 0x00, 0x00, 0x00]);
+        assert_encodes_to(&all, 9, &[0x00, 0x01, 0x00, 0x00, 0x00]);
         // v0 cannot ask for no topics, and null is not a v0 value.
         assert!(matches!(
             encode_err(&none, 0),
@@ -803,7 +783,7 @@ mod tests {
             0x00, 0x00, // error_code: 0 (top level, v13)
             0x00, // TAG_BUFFER
         ]);
-        assert_both_ways(&response, 13, &bytes);
+        assert_encodes_to(&response, 13, &bytes);
     }
 
     #[test]
@@ -835,7 +815,7 @@ mod tests {
             0x00, 0x01, b't', // name: STRING of 1
             0x00, 0x00, 0x00, 0x00, // partitions: ARRAY of 0
         ]);
-        assert_both_ways(&response, 0, &bytes);
+        assert_encodes_to(&response, 0, &bytes);
     }
 
     #[test]
@@ -859,40 +839,39 @@ mod tests {
 
     #[test]
     fn request_fields_that_are_not_ignorable_fail_in_old_versions() {
+        let versions = MetadataRequest::VERSIONS;
         let no_auto = MetadataRequest {
             allow_auto_topic_creation: false,
             ..MetadataRequest::for_topics(["t"])
         };
-        assert!(matches!(
-            encode_err(&no_auto, 3),
-            EncodeError::FieldNotAvailable { version: 3, .. }
-        ));
-        assert_round_trip(&no_auto, 4);
+        assert_not_ignorable(
+            &no_auto,
+            versions,
+            "allow_auto_topic_creation = false",
+            |v| v >= 4,
+        );
 
         let cluster_ops = MetadataRequest {
             include_cluster_authorized_operations: true,
             ..MetadataRequest::all_topics()
         };
-        for version in [7, 11, 13] {
-            assert!(matches!(
-                encode_err(&cluster_ops, version),
-                EncodeError::FieldNotAvailable {
-                    field: "include_cluster_authorized_operations",
-                    ..
-                }
-            ));
-        }
+        assert_not_ignorable(
+            &cluster_ops,
+            versions,
+            "include_cluster_authorized_operations",
+            has_cluster_authorized_operations,
+        );
+
         let topic_ops = MetadataRequest {
             include_topic_authorized_operations: true,
             ..MetadataRequest::all_topics()
         };
-        assert!(matches!(
-            encode_err(&topic_ops, 7),
-            EncodeError::FieldNotAvailable {
-                field: "include_topic_authorized_operations",
-                ..
-            }
-        ));
+        assert_not_ignorable(
+            &topic_ops,
+            versions,
+            "include_topic_authorized_operations",
+            |v| v >= 8,
+        );
 
         let by_id = MetadataRequest {
             topics: Some(vec![MetadataRequestTopic {
@@ -901,11 +880,7 @@ mod tests {
             }]),
             ..MetadataRequest::all_topics()
         };
-        assert!(matches!(
-            encode_err(&by_id, 9),
-            EncodeError::FieldNotAvailable { .. }
-        ));
-        assert_round_trip(&by_id, 12);
+        assert_not_ignorable(&by_id, versions, "topics[].name = null", |v| v >= 10);
     }
 
     #[test]
@@ -917,24 +892,25 @@ mod tests {
             }]),
             ..MetadataRequest::all_topics()
         };
-        let decoded: MetadataRequest = decode_exact(Bytes::from(encode(&request, 9)), 9).unwrap();
-        assert_eq!(decoded, MetadataRequest::for_topics(["t"]));
+        assert_eq!(
+            over_the_wire(&request, 9),
+            MetadataRequest::for_topics(["t"])
+        );
     }
 
     #[test]
     fn response_fields_that_are_not_ignorable_fail_in_old_versions() {
+        let versions = MetadataRequest::VERSIONS;
         let cluster_ops = MetadataResponse {
             cluster_authorized_operations: 0b1000,
             ..MetadataResponse::default()
         };
-        assert!(matches!(
-            encode_err(&cluster_ops, 11),
-            EncodeError::FieldNotAvailable {
-                field: "cluster_authorized_operations",
-                ..
-            }
-        ));
-        assert_round_trip(&cluster_ops, 10);
+        assert_not_ignorable(
+            &cluster_ops,
+            versions,
+            "cluster_authorized_operations",
+            has_cluster_authorized_operations,
+        );
 
         let topic = |topic: MetadataTopic| MetadataResponse {
             topics: vec![topic],
@@ -944,22 +920,19 @@ mod tests {
             topic_id: [1; 16],
             ..MetadataTopic::default()
         });
-        assert!(matches!(
-            encode_err(&unnamed, 11),
-            EncodeError::FieldNotAvailable { .. }
-        ));
-        assert_round_trip(&unnamed, 12);
+        assert_not_ignorable(&unnamed, versions, "topics[].name = null", |v| v >= 12);
 
         let topic_ops = topic(MetadataTopic {
             name: Some("t".into()),
             topic_authorized_operations: 0,
             ..MetadataTopic::default()
         });
-        assert!(matches!(
-            encode_err(&topic_ops, 7),
-            EncodeError::FieldNotAvailable { .. }
-        ));
-        assert_round_trip(&topic_ops, 8);
+        assert_not_ignorable(
+            &topic_ops,
+            versions,
+            "topics[].topic_authorized_operations",
+            |v| v >= 8,
+        );
     }
 
     #[test]
@@ -991,7 +964,7 @@ mod tests {
             error_code: 129,
             ..MetadataResponse::default()
         };
-        let v0: MetadataResponse = decode_exact(Bytes::from(encode(&full, 0)), 0).unwrap();
+        let v0 = over_the_wire(&full, 0);
         let mut expected = full.clone();
         expected.throttle_time_ms = 0;
         expected.brokers[0].rack = None;
@@ -1006,20 +979,6 @@ mod tests {
     }
 
     #[test]
-    fn versions_outside_the_range_are_refused() {
-        let mut buf = BytesMut::new();
-        assert!(matches!(
-            MetadataRequest::all_topics().encode(&mut buf, 14),
-            Err(EncodeError::UnsupportedVersion {
-                api_key: 3,
-                version: 14
-            })
-        ));
-        assert!(MetadataResponse::default().encode(&mut buf, -1).is_err());
-        assert!(decode_exact::<MetadataResponse>(Bytes::new(), 14).is_err());
-    }
-
-    #[test]
     fn huge_array_counts_are_rejected_before_allocating() {
         // v13, brokers: COMPACT_ARRAY claiming 2^28 - 1 elements in a few bytes.
         let bytes = Bytes::from_static(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0x00]);
@@ -1031,28 +990,8 @@ mod tests {
 
     // -- property tests --------------------------------------------------------------------
 
-    fn name() -> impl Strategy<Value = String> {
-        "[a-zA-Z0-9._-]{0,10}"
-    }
-
-    fn uuid_for(version: i16, since: i16) -> BoxedStrategy<Uuid> {
-        if version >= since {
-            any::<Uuid>().boxed()
-        } else {
-            Just(ZERO_UUID).boxed()
-        }
-    }
-
-    fn since<T: std::fmt::Debug + Clone + 'static>(
-        present: bool,
-        strategy: impl Strategy<Value = T> + 'static,
-        default: T,
-    ) -> BoxedStrategy<T> {
-        if present {
-            strategy.boxed()
-        } else {
-            Just(default).boxed()
-        }
+    fn topic_id(version: i16) -> BoxedStrategy<Uuid> {
+        since(version >= 10, any::<Uuid>(), ZERO_UUID)
     }
 
     fn request_topic(version: i16) -> impl Strategy<Value = MetadataRequestTopic> {
@@ -1061,7 +1000,7 @@ mod tests {
         } else {
             name().prop_map(Some).boxed()
         };
-        (uuid_for(version, 10), topic_name)
+        (topic_id(version), topic_name)
             .prop_map(|(topic_id, name)| MetadataRequestTopic { topic_id, name })
     }
 
@@ -1139,7 +1078,7 @@ mod tests {
         (
             any::<i16>(),
             name,
-            uuid_for(version, 10),
+            topic_id(version),
             since(version >= 1, any::<bool>(), false),
             vec(partition(version), 0..3),
             since(version >= 8, any::<i32>(), AUTHORIZED_OPERATIONS_OMITTED),
@@ -1193,40 +1132,9 @@ mod tests {
             )
     }
 
-    fn any_version() -> impl Strategy<Value = i16> {
-        MetadataRequest::VERSIONS.min..=MetadataRequest::VERSIONS.max
-    }
-
-    proptest! {
-        #[test]
-        fn request_round_trip((version, request) in any_version().prop_flat_map(|v| (Just(v), request_for(v)))) {
-            assert_round_trip(&request, version);
-        }
-
-        #[test]
-        fn response_round_trip((version, response) in any_version().prop_flat_map(|v| (Just(v), response_for(v)))) {
-            assert_round_trip(&response, version);
-        }
-
-        #[test]
-        fn decoding_random_bytes_never_panics(data in vec(any::<u8>(), 0..96), version in any_version()) {
-            let data = Bytes::from(data);
-            let _ = decode_exact::<MetadataRequest>(data.clone(), version);
-            let _ = decode_exact::<MetadataResponse>(data, version);
-        }
-
-        #[test]
-        fn decoding_corrupted_responses_never_panics(
-            (version, response) in any_version().prop_flat_map(|v| (Just(v), response_for(v))),
-            position: prop::sample::Index,
-            byte: u8,
-        ) {
-            let mut bytes = encode(&response, version);
-            if !bytes.is_empty() {
-                let i = position.index(bytes.len());
-                bytes[i] = byte;
-            }
-            let _ = decode_exact::<MetadataResponse>(Bytes::from(bytes), version);
-        }
+    message_tests! {
+        request: MetadataRequest = request_for,
+        response: MetadataResponse = response_for,
+        random_input_len: 96,
     }
 }

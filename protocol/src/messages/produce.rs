@@ -708,32 +708,13 @@ mod tests {
     use super::*;
     use crate::api::decode_exact;
     use crate::frame::encode_request;
-    use crate::messages::test_util::{assert_round_trip, assert_truncations_fail};
+    use crate::messages::test_util::{
+        assert_encodes_to, assert_not_ignorable, assert_round_trip, assert_truncations_fail,
+        encode, message_tests, name, over_the_wire, since, versions,
+    };
     use proptest::collection::vec;
     use proptest::option;
     use proptest::prelude::*;
-
-    fn encode<T: Encode>(value: &T, version: i16) -> Vec<u8> {
-        let mut buf = BytesMut::new();
-        value.encode(&mut buf, version).unwrap();
-        buf.to_vec()
-    }
-
-    fn assert_both_ways<T>(value: &T, version: i16, bytes: &[u8])
-    where
-        T: Encode + Decode + PartialEq + std::fmt::Debug,
-    {
-        assert_eq!(encode(value, version), bytes, "encode v{version}");
-        let decoded: T = decode_exact(Bytes::copy_from_slice(bytes), version).unwrap();
-        assert_eq!(&decoded, value, "decode v{version}");
-    }
-
-    fn encode_err<T: Encode>(value: &T, version: i16) -> EncodeError {
-        let mut buf = BytesMut::new();
-        let err = value.encode(&mut buf, version).unwrap_err();
-        assert!(buf.is_empty(), "nothing written on error");
-        err
-    }
 
     fn concat(chunks: &[Bytes]) -> Vec<u8> {
         chunks.iter().flat_map(|c| c.iter().copied()).collect()
@@ -772,7 +753,7 @@ mod tests {
             0x00, // TAG_BUFFER of the topic
             0x00, // TAG_BUFFER of the request
         ];
-        assert_both_ways(&request, 9, bytes);
+        assert_encodes_to(&request, 9, bytes);
         assert_eq!(request.encoded_len(9), bytes.len());
     }
 
@@ -800,7 +781,7 @@ mod tests {
             0x00, 0x00, 0x00, 0x02, // index: 2
             0xff, 0xff, 0xff, 0xff, // records: null (INT32 -1)
         ];
-        assert_both_ways(&request, 3, bytes);
+        assert_encodes_to(&request, 3, bytes);
         assert_eq!(request.encoded_len(3), bytes.len());
     }
 
@@ -866,7 +847,7 @@ mod tests {
             0x00, // rack: null
             0x00, // TAG_BUFFER of the endpoint
         ]);
-        assert_both_ways(&response, 10, &bytes);
+        assert_encodes_to(&response, 10, &bytes);
     }
 
     #[test]
@@ -893,7 +874,7 @@ mod tests {
         bytes.extend_from_slice(&[0xff; 8]); // log_append_time_ms: -1
                                              // (no log_start_offset before v5, no record errors before v8, no tags before v9)
         bytes.extend_from_slice(&[0x00, 0x00, 0x00, 0x03]); // throttle_time_ms: 3
-        assert_both_ways(&response, 3, &bytes);
+        assert_encodes_to(&response, 3, &bytes);
     }
 
     // -- golden frames from Kafka 4.1.1 and the Java client --------------------------------
@@ -1127,30 +1108,21 @@ mod tests {
 
     #[test]
     fn leader_discovery_fields_fail_below_v10() {
+        let versions = ProduceRequest::VERSIONS;
         let response = v10_response_with_new_leader();
-        assert!(matches!(
-            encode_err(&response, 9),
-            EncodeError::FieldNotAvailable {
-                field: "node_endpoints",
-                version: 9
-            }
-        ));
+        assert_not_ignorable(&response, versions, "node_endpoints", |v| {
+            v >= LEADER_DISCOVERY
+        });
         let leader_only = ProduceResponse {
             node_endpoints: vec![],
-            ..response.clone()
+            ..response
         };
-        for version in [3, 8, 9] {
-            assert!(matches!(
-                encode_err(&leader_only, version),
-                EncodeError::FieldNotAvailable {
-                    field: "topics[].partitions[].current_leader",
-                    ..
-                }
-            ));
-        }
-        for version in 10..=12 {
-            assert_round_trip(&response, version);
-        }
+        assert_not_ignorable(
+            &leader_only,
+            versions,
+            "topics[].partitions[].current_leader",
+            |v| v >= LEADER_DISCOVERY,
+        );
     }
 
     #[test]
@@ -1175,9 +1147,7 @@ mod tests {
             throttle_time_ms: 5,
             node_endpoints: vec![],
         };
-        let at = |version: i16| -> ProduceResponse {
-            decode_exact(Bytes::from(encode(&full, version)), version).unwrap()
-        };
+        let at = |version: i16| over_the_wire(&full, version);
         let mut expected = full.clone();
         expected.topics[0].partitions[0].record_errors = vec![];
         expected.topics[0].partitions[0].error_message = None;
@@ -1277,27 +1247,6 @@ mod tests {
     // -- bounds and versions ------------------------------------------------------------------
 
     #[test]
-    fn versions_outside_the_range_are_refused() {
-        let request = many_partitions(1, 1, 1);
-        let mut buf = BytesMut::new();
-        for version in [0, 2, 13] {
-            assert!(matches!(
-                request.encode(&mut buf, version),
-                Err(EncodeError::UnsupportedVersion { api_key: 0, .. })
-            ));
-            assert!(ProduceResponse::default()
-                .encode(&mut buf, version)
-                .is_err());
-            assert!(matches!(
-                decode_exact::<ProduceRequest>(Bytes::new(), version),
-                Err(DecodeError::UnsupportedVersion { api_key: 0, .. })
-            ));
-            assert!(decode_exact::<ProduceResponse>(Bytes::new(), version).is_err());
-        }
-        assert!(buf.is_empty());
-    }
-
-    #[test]
     fn huge_counts_and_lengths_are_rejected_before_allocating() {
         // v12 response: responses COMPACT_ARRAY claiming 2^28 - 1 elements.
         let bytes = Bytes::from_static(&[0xff, 0xff, 0xff, 0x7f, 0x00]);
@@ -1324,22 +1273,6 @@ mod tests {
     }
 
     // -- property tests ------------------------------------------------------------------------
-
-    fn name() -> impl Strategy<Value = String> {
-        "[a-zA-Z0-9._-]{0,12}"
-    }
-
-    fn since<T: std::fmt::Debug + Clone + 'static>(
-        present: bool,
-        strategy: impl Strategy<Value = T> + 'static,
-        default: T,
-    ) -> BoxedStrategy<T> {
-        if present {
-            strategy.boxed()
-        } else {
-            Just(default).boxed()
-        }
-    }
 
     fn records() -> impl Strategy<Value = Option<Bytes>> {
         option::of(vec(any::<u8>(), 0..150).prop_map(Bytes::from))
@@ -1429,25 +1362,21 @@ mod tests {
             )
     }
 
-    fn any_version() -> impl Strategy<Value = i16> {
-        ProduceRequest::VERSIONS.min..=ProduceRequest::VERSIONS.max
+    message_tests! {
+        request: ProduceRequest = |_| request(),
+        response: ProduceResponse = response,
+        random_input_len: 160,
     }
 
     proptest! {
         #[test]
-        fn request_round_trip(version in any_version(), request in request()) {
-            let bytes = assert_round_trip(&request, version);
-            prop_assert_eq!(request.encoded_len(version), bytes.len());
-        }
-
-        #[test]
-        fn response_round_trip((version, response) in any_version().prop_flat_map(|v| (Just(v), response(v)))) {
-            assert_round_trip(&response, version);
+        fn encoded_len_is_exact(version in versions(ProduceRequest::VERSIONS), request in request()) {
+            prop_assert_eq!(request.encoded_len(version), encode(&request, version).len());
         }
 
         #[test]
         fn chunks_concatenate_to_the_frame(
-            version in any_version(),
+            version in versions(ProduceRequest::VERSIONS),
             request in request(),
             inline_below in 0usize..100,
             correlation_id: i32,
@@ -1481,31 +1410,6 @@ mod tests {
                 .count();
             prop_assert_eq!(shared, kept_apart);
             prop_assert!(chunks.iter().all(|c| !c.is_empty()));
-        }
-
-        #[test]
-        fn decoding_random_bytes_never_panics(data in vec(any::<u8>(), 0..160), version in any::<i16>()) {
-            let data = Bytes::from(data);
-            let _ = decode_exact::<ProduceRequest>(data.clone(), version);
-            let _ = decode_exact::<ProduceResponse>(data, version);
-        }
-
-        #[test]
-        fn decoding_corrupted_messages_never_panics(
-            (version, response) in any_version().prop_flat_map(|v| (Just(v), response(v))),
-            request in request(),
-            position: prop::sample::Index,
-            byte: u8,
-        ) {
-            for mut bytes in [encode(&response, version), encode(&request, version)] {
-                if !bytes.is_empty() {
-                    let i = position.index(bytes.len());
-                    bytes[i] = byte;
-                }
-                let bytes = Bytes::from(bytes);
-                let _ = decode_exact::<ProduceResponse>(bytes.clone(), version);
-                let _ = decode_exact::<ProduceRequest>(bytes, version);
-            }
         }
     }
 
