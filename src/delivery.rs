@@ -134,7 +134,7 @@ impl Completion {
 
     /// Resolves records `start..end`. Runs their callbacks and wakes their futures.
     pub(crate) fn resolve(&self, outcome: RangeOutcome) {
-        let mut due = Vec::new();
+        let mut due;
         let wakers;
         {
             let mut state = self.lock();
@@ -146,15 +146,15 @@ impl Completion {
                 // Already resolved: exactly one outcome per record.
                 return;
             }
-            let mut i = 0;
-            while i < state.callbacks.len() {
-                let idx = state.callbacks[i].0;
-                if outcome.start <= idx && idx < outcome.end {
-                    due.push(state.callbacks.swap_remove(i));
-                } else {
-                    i += 1;
-                }
+            // Keep the callbacks' order: they run in the order their records were produced.
+            let in_range = |index: u32| outcome.start <= index && index < outcome.end;
+            due = std::mem::take(&mut state.callbacks);
+            if !due.iter().all(|(index, _, _)| in_range(*index)) {
+                let later;
+                (due, later) = due.into_iter().partition(|(index, _, _)| in_range(*index));
+                state.callbacks = later;
             }
+            due.sort_by_key(|(index, _, _)| *index);
             state.resolved += outcome.end - outcome.start;
             state.outcomes.push(outcome.clone());
             wakers = std::mem::take(&mut state.wakers);
@@ -372,5 +372,48 @@ mod tests {
             (m.timestamp, m.timestamp_type),
             (999, TimestampType::LogAppendTime)
         );
+    }
+
+    #[test]
+    fn callbacks_of_a_batch_run_in_produce_order() {
+        let c = Completion::new("t".into());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        for index in 0..6 {
+            let order = Arc::clone(&order);
+            c.add_callback(
+                index,
+                0,
+                Box::new(move |r| {
+                    assert!(r.is_ok());
+                    order.lock().unwrap().push(index);
+                }),
+            );
+        }
+        BatchGuard::new(Arc::clone(&c), 0, 0, 6).complete(Ok(Acked {
+            base_offset: 0,
+            log_append_time: -1,
+        }));
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn callbacks_of_split_halves_run_in_order_within_each_half() {
+        let c = Completion::new("t".into());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        for index in 0..8 {
+            let order = Arc::clone(&order);
+            c.add_callback(
+                index,
+                0,
+                Box::new(move |_| order.lock().unwrap().push(index)),
+            );
+        }
+        for (start, count) in [(0, 4), (4, 4)] {
+            BatchGuard::new(Arc::clone(&c), 0, start, count).complete(Ok(Acked {
+                base_offset: 0,
+                log_append_time: -1,
+            }));
+        }
+        assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
     }
 }
