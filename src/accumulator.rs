@@ -1,19 +1,20 @@
 //! The accumulator, i.e. *unsent*: per-partition batches that records are encoded into at
-//! `produce` time, and the queue of closed batches waiting to be sent (new ones and retries,
-//! in order).
+//! `produce` time, the queue of closed batches waiting to be sent (new ones and retries, in
+//! order), and the records that wait for their topic's metadata.
 //!
 //! A record is appended straight into its partition's open batch buffer, so sending only
 //! compresses and patches a header. A batch closes when the next record would take it past
-//! `batch.size`; it becomes *ready* when closed, or when `linger.ms` has passed since it was
-//! opened, or while a flush or close is in progress.
+//! `batch.size`. What may be sent, and when, the sender decides through
+//! [`Accumulator::drain`]: for every partition with something to send it sees a
+//! [`QueueView`] (the queued batches, and the open batch once `linger.ms` has passed or a
+//! flush is on) and picks one.
 //!
-//! Records of a topic whose partitions are not known yet wait in a per-topic queue until
-//! metadata arrives (or `max.block.ms` passes).
-//!
-//! Decisions take `now` as an argument; nothing here does IO.
+//! Nothing here knows about requests in flight, sequence numbers or leaders: that is the
+//! [`ProducerSession`](crate::session)'s. Decisions take `now` as an argument; nothing here
+//! does IO.
 //!
 //! # References
-//! - Java `RecordAccumulator` (ready / drain), KIP-98 (sequence numbers per partition)
+//! - Java `RecordAccumulator` (ready / drain)
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -22,10 +23,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use kiel_protocol::record::{self, AsRecordHeader, RecordBatchBuilder, RecordHeaderRef};
 
+use crate::batch::{ProducerBatch, SendState};
 use crate::buffer_pool::BufferPool;
-use crate::delivery::{BatchGuard, Callback, Completion};
+use crate::delivery::{BatchGuard, Completion, WaitingOutcome};
 use crate::error::Error;
 use crate::record::Record;
+use crate::time::later;
 
 /// Bytes of a batch header (RecordBatch v2).
 pub(crate) const BATCH_HEADER_SIZE: usize = 61;
@@ -34,72 +37,30 @@ pub(crate) const BATCH_HEADER_SIZE: usize = 61;
 pub(crate) struct PendingRecord {
     pub record: Record,
     pub timestamp: i64,
-    pub completion: Arc<Completion>,
+    /// Where its outcome goes; resolved with [`Error::Closed`] if it is dropped unmoved.
+    pub outcome: WaitingOutcome,
     pub reserved: usize,
-    pub callback: Option<Callback>,
     pub created_at: Instant,
-}
-
-/// A batch that is closed (or being drained): records, their outcome slot and retry state.
-pub(crate) struct ProducerBatch {
-    pub topic: Arc<str>,
-    pub partition: i32,
-    /// The records, unfinished until the batch is first drained.
-    pub builder: Option<RecordBatchBuilder>,
-    /// The finished bytes; retries resend exactly these.
-    pub data: Option<Bytes>,
-    pub guard: BatchGuard,
-    pub created: Instant,
-    pub attempts: u32,
-    pub retry_at: Option<Instant>,
-    /// Base sequence, once assigned (idempotence).
-    pub sequence: Option<i32>,
-    /// Bytes of `buffer.memory` held by this batch.
-    pub reserved: usize,
-    pub last_error: Option<Error>,
-    /// The last attempt's outcome is unknown (connection lost, timed out): the broker may
-    /// have written it. Such a batch must be resolved before sequences are reset.
-    pub in_doubt: bool,
-}
-
-impl ProducerBatch {
-    pub(crate) fn record_count(&self) -> u32 {
-        self.guard.count
-    }
-
-    /// Encoded size of the batch as it will be (or was) sent.
-    pub(crate) fn size(&self) -> usize {
-        match (&self.data, &self.builder) {
-            (Some(d), _) => d.len(),
-            (None, Some(b)) => b.size_in_bytes(),
-            (None, None) => 0,
-        }
-    }
 }
 
 struct OpenBatch {
     builder: RecordBatchBuilder,
-    completion: Arc<Completion>,
-    count: u32,
+    /// Resolves the records appended so far with [`Error::Closed`] if the batch is dropped
+    /// unsent (the producer's runtime went away).
+    guard: BatchGuard,
     created: Instant,
     reserved: usize,
 }
 
 /// One partition's unsent state.
 #[derive(Default)]
-pub(crate) struct PartitionQueue {
+struct PartitionQueue {
     open: Option<OpenBatch>,
     /// Closed batches, oldest first; retries go back to the front in sequence order.
-    pub queue: VecDeque<ProducerBatch>,
-    /// Batches of this partition in flight.
-    pub in_flight: usize,
-    /// The broker the in-flight batches went to. New batches go only there until they are
-    /// answered, so a leader change cannot let a later batch overtake an earlier one.
-    pub in_flight_leader: Option<i32>,
-    /// Next sequence number to assign (idempotence).
-    pub next_sequence: i32,
-    /// Sequence after the last acknowledged batch; `None` before the first.
-    pub acked_sequence: Option<i32>,
+    queue: VecDeque<ProducerBatch>,
+    /// The completion of the partition's newest batch: the next batch's outcomes are
+    /// released after its own.
+    last_completion: Option<Arc<Completion>>,
 }
 
 /// Sizes and times the accumulator needs.
@@ -108,6 +69,7 @@ pub(crate) struct AccumulatorConfig {
     pub batch_size: usize,
     pub linger: Duration,
     pub max_request_size: usize,
+    pub delivery_timeout: Duration,
 }
 
 /// Outcome of [`Accumulator::append`].
@@ -116,6 +78,99 @@ pub(crate) struct Appended {
     pub index: u32,
     /// A batch became ready to send (it filled up, or this is a new partition batch).
     pub wake_sender: bool,
+}
+
+/// One batch a [`QueueView`] offers: where it is and what decides whether it may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    /// Its index in the view (the open batch comes after the queued ones).
+    pub index: usize,
+    pub attempts: u32,
+    pub in_doubt: bool,
+    pub retry_at: Option<Instant>,
+}
+
+impl Candidate {
+    /// Whether its retry backoff has passed.
+    pub(crate) fn due(&self, now: Instant) -> bool {
+        self.retry_at.is_none_or(|t| t <= now)
+    }
+}
+
+/// What one partition could send: its queued batches, oldest first, and after them the open
+/// batch when it may go (`linger.ms` passed, or a flush is on) and nothing is queued.
+pub(crate) struct QueueView<'a> {
+    queue: &'a VecDeque<ProducerBatch>,
+    open_size: Option<usize>,
+}
+
+impl<'a> QueueView<'a> {
+    /// A view of `queue` alone (no open batch), for tests of the session's picks.
+    #[cfg(test)]
+    pub(crate) fn of(queue: &'a VecDeque<ProducerBatch>) -> Self {
+        Self {
+            queue,
+            open_size: None,
+        }
+    }
+
+    fn candidate(index: usize, batch: &ProducerBatch) -> Candidate {
+        Candidate {
+            index,
+            attempts: batch.send.attempts,
+            in_doubt: batch.send.in_doubt,
+            retry_at: batch.send.retry_at,
+        }
+    }
+
+    /// The batch that goes next in order.
+    pub(crate) fn front(&self) -> Option<Candidate> {
+        match self.queue.front() {
+            Some(batch) => Some(Self::candidate(0, batch)),
+            None => self.open_size.map(|_| Candidate {
+                index: 0,
+                attempts: 0,
+                in_doubt: false,
+                retry_at: None,
+            }),
+        }
+    }
+
+    /// The first queued batch whose last attempt's outcome is unknown.
+    pub(crate) fn first_in_doubt(&self) -> Option<Candidate> {
+        self.queue
+            .iter()
+            .position(|b| b.send.in_doubt)
+            .map(|i| Self::candidate(i, &self.queue[i]))
+    }
+
+    /// The encoded size of the batch at `index`.
+    pub(crate) fn size(&self, index: usize) -> usize {
+        match self.queue.get(index) {
+            Some(batch) => batch.size(),
+            None => self.open_size.unwrap_or(0),
+        }
+    }
+}
+
+/// What [`Accumulator::drain`] took and saw.
+pub(crate) struct Drained<T> {
+    /// The batches picked, with what the picker returned for each.
+    pub batches: Vec<(T, ProducerBatch)>,
+    /// The earliest future time at which a linger or a retry backoff ends.
+    pub next_ready_at: Option<Instant>,
+    /// The earliest time a queued record's `delivery.timeout.ms` ends.
+    pub next_expiry_at: Option<Instant>,
+    /// Whether nothing at all is left (open, queued or waiting for metadata).
+    pub empty: bool,
+}
+
+/// What [`Accumulator::expire_pending`] took.
+pub(crate) struct ExpiredWaiting {
+    /// Records that waited `max.block.ms`, with their topics.
+    pub records: Vec<(Arc<str>, PendingRecord)>,
+    /// Topics that no record waits for any more.
+    pub emptied_topics: Vec<Arc<str>>,
 }
 
 /// All unsent records.
@@ -165,16 +220,6 @@ impl Accumulator {
         self.unsent_records
     }
 
-    /// Whether nothing at all is queued (open, closed or pending).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.pending.is_empty()
-            && self
-                .topics
-                .values()
-                .flatten()
-                .all(|p| p.open.is_none() && p.queue.is_empty())
-    }
-
     /// Makes sure `topic` has `partition_count` partition queues.
     pub(crate) fn ensure_topic(&mut self, topic: &Arc<str>, partition_count: usize) {
         let queues = self.topics.entry(Arc::clone(topic)).or_default();
@@ -183,14 +228,14 @@ impl Accumulator {
         }
     }
 
-    /// Parks a record until its topic's partitions are known.
-    pub(crate) fn add_pending(&mut self, topic: &Arc<str>, pending: PendingRecord) {
+    /// Parks a record until its topic's partitions are known. Returns true if it is the
+    /// first to wait for this topic.
+    pub(crate) fn add_pending(&mut self, topic: &Arc<str>, pending: PendingRecord) -> bool {
         self.unsent_records += 1;
         self.pending_bytes += pending.reserved;
-        self.pending
-            .entry(Arc::clone(topic))
-            .or_default()
-            .push_back(pending);
+        let queue = self.pending.entry(Arc::clone(topic)).or_default();
+        queue.push_back(pending);
+        queue.len() == 1
     }
 
     /// Whether records wait for `topic`'s metadata.
@@ -209,11 +254,6 @@ impl Accumulator {
     /// Bytes of `buffer.memory` held by records waiting for metadata.
     pub(crate) fn pending_bytes(&self) -> usize {
         self.pending_bytes
-    }
-
-    /// Topics with records waiting for metadata.
-    pub(crate) fn pending_topics(&self) -> Vec<Arc<str>> {
-        self.pending.keys().cloned().collect()
     }
 
     /// Appends a record to `partition` of `topic` (whose queues must exist).
@@ -263,21 +303,25 @@ impl Accumulator {
             Some(open) => open,
             None => {
                 wake_sender = true;
+                let completion = match &slot.last_completion {
+                    Some(previous) => Completion::chain_after(previous),
+                    None => Completion::new(Arc::clone(topic)),
+                };
+                slot.last_completion = Some(Arc::clone(&completion));
                 slot.open.insert(OpenBatch {
                     builder: RecordBatchBuilder::with_buffer(self.buffers.take()),
-                    completion: Completion::new(Arc::clone(topic)),
-                    count: 0,
+                    guard: BatchGuard::new(completion, partition, 0, 0),
                     created: now,
                     reserved: 0,
                 })
             }
         };
         open.builder.append(timestamp, key, value, headers)?;
-        let index = open.count;
-        open.count += 1;
+        let index = open.guard.count;
+        open.guard.count += 1;
         open.reserved += reserved;
         self.unsent_records += 1;
-        let completion = Arc::clone(&open.completion);
+        let completion = Arc::clone(&open.guard.completion);
         if open.builder.size_in_bytes() >= batch_size {
             close_open(topic, partition, slot);
             wake_sender = true;
@@ -289,234 +333,131 @@ impl Accumulator {
         })
     }
 
-    /// The earliest time at which something queued becomes sendable (a linger or a retry
-    /// backoff expiring), given `flushing` (linger ignored).
-    pub(crate) fn next_ready_at(&self, flushing: bool) -> Option<Instant> {
-        let mut earliest: Option<Instant> = None;
-        let mut consider = |t: Instant| {
-            earliest = Some(earliest.map_or(t, |e| e.min(t)));
-        };
-        for queue in self.topics.values().flatten() {
-            if let Some(front) = queue.queue.front() {
-                consider(front.retry_at.unwrap_or(front.created));
-            } else if let Some(open) = &queue.open {
-                consider(if flushing {
-                    open.created
-                } else {
-                    open.created + self.config.linger
-                });
-            }
-        }
-        earliest
-    }
-
-    /// Takes sendable batches, at most one per partition, for the partitions `leader_of`
-    /// maps to a broker that `take_for` still accepts. `take_for(broker, size)` returns false
-    /// once that broker's request is full.
-    ///
-    /// With `first_batch_alone` (idempotence), a partition whose first batch is not yet
-    /// acknowledged has at most one batch in flight: a broker with no state for the producer
-    /// accepts any sequence, so a later batch must not arrive before the first one lands.
-    ///
-    /// With `in_doubt_only` (an epoch bump is waiting), only batches whose last attempt had
-    /// an unknown outcome are sent, one per partition at a time, so they resolve under the
-    /// epoch and sequence they were written with.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn drain(
+    /// Offers every partition with something to send to `pick`, which answers with the
+    /// index of the batch to take (see [`QueueView`]) and a value to keep with it, or
+    /// `None`. At most one batch per partition is taken; a picked open batch is closed.
+    /// `flushing` makes open batches sendable before `linger.ms`.
+    pub(crate) fn drain<T>(
         &mut self,
         now: Instant,
         flushing: bool,
-        max_in_flight_per_partition: usize,
-        first_batch_alone: bool,
-        in_doubt_only: bool,
-        mut leader_of: impl FnMut(&str, i32) -> Option<i32>,
-        mut take_for: impl FnMut(i32, usize) -> bool,
-    ) -> Vec<(i32, ProducerBatch)> {
+        mut pick: impl FnMut(&Arc<str>, i32, &QueueView<'_>) -> Option<(usize, T)>,
+    ) -> Drained<T> {
         let linger = self.config.linger;
-        let mut out = Vec::new();
+        let delivery_timeout = self.config.delivery_timeout;
+        let mut drained = Drained {
+            batches: Vec::new(),
+            next_ready_at: None,
+            next_expiry_at: None,
+            empty: self.pending.is_empty(),
+        };
+        let mut ready_at = |t: Instant| {
+            if t > now {
+                drained.next_ready_at = Some(drained.next_ready_at.map_or(t, |e| e.min(t)));
+            }
+        };
+        let mut expiry_at: Option<Instant> = None;
         for (topic, queues) in &mut self.topics {
             for (p, slot) in queues.iter_mut().enumerate() {
                 let partition = p as i32;
-                let limit = if first_batch_alone && slot.acked_sequence.is_none() {
-                    1
-                } else {
-                    max_in_flight_per_partition
-                };
-                if slot.in_flight >= limit {
-                    continue;
-                }
-                if in_doubt_only {
-                    if slot.in_flight > 0 {
-                        continue;
+                let open_ready_at = slot.open.as_ref().map(|o| {
+                    if flushing {
+                        o.created
+                    } else {
+                        later(o.created, linger)
                     }
-                    let Some(position) = slot.queue.iter().position(|b| b.in_doubt) else {
-                        continue;
+                });
+                let open_size = match (&slot.open, open_ready_at) {
+                    (Some(open), Some(at)) if at <= now && slot.queue.is_empty() => {
+                        Some(open.builder.size_in_bytes())
+                    }
+                    _ => None,
+                };
+                if !slot.queue.is_empty() || open_size.is_some() {
+                    let view = QueueView {
+                        queue: &slot.queue,
+                        open_size,
                     };
-                    let due = slot.queue[position].retry_at.is_none_or(|t| t <= now);
-                    let Some(leader) = leader_of(topic, partition) else {
-                        continue;
-                    };
-                    if !due || !take_for(leader, slot.queue[position].size()) {
-                        continue;
+                    if let Some((index, value)) = pick(topic, partition, &view) {
+                        if slot.queue.is_empty() {
+                            close_open(topic, partition, slot);
+                        }
+                        if let Some(batch) = slot.queue.remove(index) {
+                            self.unsent_records -= batch.record_count() as usize;
+                            drained.batches.push((value, batch));
+                        }
                     }
-                    if let Some(batch) = slot.queue.remove(position) {
-                        slot.in_flight += 1;
-                        slot.in_flight_leader = Some(leader);
-                        self.unsent_records -= batch.record_count() as usize;
-                        out.push((leader, batch));
+                }
+                // When this partition next has something to do by time alone.
+                if let Some(front) = slot.queue.front() {
+                    if let Some(t) = front.send.retry_at {
+                        ready_at(t);
                     }
-                    continue;
+                } else if let Some(at) = open_ready_at {
+                    ready_at(at);
                 }
-                if slot.queue.is_empty() {
-                    let lingered = slot
-                        .open
-                        .as_ref()
-                        .is_some_and(|o| flushing || now >= o.created + linger);
-                    if !lingered {
-                        continue;
-                    }
-                    close_open(topic, partition, slot);
+                let oldest = slot
+                    .queue
+                    .front()
+                    .map(|b| b.created)
+                    .or(slot.open.as_ref().map(|o| o.created));
+                if let Some(created) = oldest {
+                    let t = later(created, delivery_timeout);
+                    expiry_at = Some(expiry_at.map_or(t, |e| e.min(t)));
                 }
-                let Some(front) = slot.queue.front() else {
-                    continue;
-                };
-                if front.retry_at.is_some_and(|t| t > now) {
-                    continue;
-                }
-                // A retry goes alone, so it cannot overtake or be overtaken.
-                if front.attempts > 0 && slot.in_flight > 0 {
-                    continue;
-                }
-                let Some(leader) = leader_of(topic, partition) else {
-                    continue;
-                };
-                if slot.in_flight > 0 && slot.in_flight_leader != Some(leader) {
-                    continue;
-                }
-                if !take_for(leader, front.size()) {
-                    continue;
-                }
-                let Some(batch) = slot.queue.pop_front() else {
-                    continue;
-                };
-                slot.in_flight += 1;
-                slot.in_flight_leader = Some(leader);
-                self.unsent_records -= batch.record_count() as usize;
-                out.push((leader, batch));
+                drained.empty &= slot.open.is_none() && slot.queue.is_empty();
             }
         }
-        out
+        drained.next_expiry_at = expiry_at;
+        drained
     }
 
-    /// The partition state of `topic`/`partition`.
-    pub(crate) fn partition_mut(
-        &mut self,
-        topic: &str,
-        partition: i32,
-    ) -> Option<&mut PartitionQueue> {
+    fn queue_of(&mut self, topic: &str, partition: i32) -> Option<&mut PartitionQueue> {
         self.topics
             .get_mut(topic)?
             .get_mut(usize::try_from(partition).ok()?)
     }
 
-    /// A batch's request finished (answered or failed): it is no longer in flight.
-    pub(crate) fn in_flight_done(&mut self, topic: &str, partition: i32) {
-        if let Some(slot) = self.partition_mut(topic, partition) {
-            slot.in_flight = slot.in_flight.saturating_sub(1);
-        }
-    }
-
     /// Puts a batch back to be sent again, ahead of newer batches, in sequence order.
     pub(crate) fn requeue(&mut self, batch: ProducerBatch) {
         self.unsent_records += batch.record_count() as usize;
-        let Some(slot) = self.partition_mut(&batch.topic, batch.partition) else {
+        let Some(slot) = self.queue_of(&batch.topic, batch.partition) else {
             // The topic vanished from the accumulator: nothing can send it.
             return;
         };
+        let mine = batch.send.sequence.map(|s| s.base);
         let position = slot
             .queue
             .iter()
-            .position(|b| match (b.sequence, batch.sequence) {
+            .position(|b| match (b.send.sequence.map(|s| s.base), mine) {
                 (Some(s), Some(mine)) => s > mine,
                 (None, _) => true,
-                (Some(_), None) => b.attempts == 0,
+                (Some(_), None) => b.send.attempts == 0,
             })
             .unwrap_or(slot.queue.len());
         slot.queue.insert(position, batch);
     }
 
-    /// Puts a split batch's halves back at the very front (call for the second half first).
-    pub(crate) fn requeue_front(&mut self, batch: ProducerBatch) {
-        self.unsent_records += batch.record_count() as usize;
-        if let Some(slot) = self.partition_mut(&batch.topic, batch.partition) {
-            slot.queue.push_front(batch);
-        }
-    }
-
-    /// Whether any queued batch's last attempt had an unknown outcome.
-    pub(crate) fn has_in_doubt(&self) -> bool {
-        self.topics
-            .values()
-            .flatten()
-            .any(|p| p.queue.iter().any(|b| b.in_doubt))
-    }
-
-    /// Restarts every partition's sequence numbers at 0 under a new producer id or epoch:
-    /// queued batches get new sequences in queue order (finished ones are patched and their
-    /// CRC recomputed), and the next new batch continues from there. Call only when nothing
-    /// is in flight.
-    pub(crate) fn resequence(&mut self, producer_id: i64, producer_epoch: i16) {
-        for slot in self.topics.values_mut().flatten() {
-            let mut next = 0i32;
-            for batch in &mut slot.queue {
-                let sequence = next;
-                next = record::increment_sequence(next, batch.record_count() as i32);
-                batch.sequence = Some(sequence);
-                batch.in_doubt = false;
-                if let Some(data) = batch.data.take() {
-                    let mut bytes = data.to_vec();
-                    match record::patch_producer_state(
-                        &mut bytes,
-                        producer_id,
-                        producer_epoch,
-                        sequence,
-                    ) {
-                        Ok(()) => batch.data = Some(Bytes::from(bytes)),
-                        // Our own batch always parses; keep the old bytes if it somehow does not.
-                        Err(_) => batch.data = Some(data),
-                    }
-                }
+    /// Puts the parts of a split batch back at the very front, in order.
+    pub(crate) fn requeue_front(&mut self, parts: Vec<ProducerBatch>) {
+        for batch in parts.into_iter().rev() {
+            self.unsent_records += batch.record_count() as usize;
+            if let Some(slot) = self.queue_of(&batch.topic, batch.partition) {
+                slot.queue.push_front(batch);
             }
-            slot.next_sequence = next;
-            slot.acked_sequence = None;
-        }
-    }
-
-    /// The sequence after the last acknowledged batch of a partition.
-    pub(crate) fn acked_sequence(&mut self, topic: &str, partition: i32) -> Option<i32> {
-        self.partition_mut(topic, partition)?.acked_sequence
-    }
-
-    /// Records the sequence after the last acknowledged batch of a partition.
-    pub(crate) fn set_acked_sequence(&mut self, topic: &str, partition: i32, next: i32) {
-        if let Some(slot) = self.partition_mut(topic, partition) {
-            slot.acked_sequence = Some(next);
         }
     }
 
     /// Removes every queued batch (open and closed) whose delivery deadline passed.
-    pub(crate) fn expire(
-        &mut self,
-        now: Instant,
-        delivery_timeout: Duration,
-    ) -> Vec<ProducerBatch> {
+    pub(crate) fn expire(&mut self, now: Instant) -> Vec<ProducerBatch> {
+        let delivery_timeout = self.config.delivery_timeout;
         let mut expired = Vec::new();
         for (topic, queues) in &mut self.topics {
             for (p, slot) in queues.iter_mut().enumerate() {
                 if slot
                     .open
                     .as_ref()
-                    .is_some_and(|o| now >= o.created + delivery_timeout)
+                    .is_some_and(|o| now >= later(o.created, delivery_timeout))
                 {
                     close_open(topic, p as i32, slot);
                 }
@@ -525,7 +466,7 @@ impl Accumulator {
                 while slot
                     .queue
                     .front()
-                    .is_some_and(|b| now >= b.created + delivery_timeout)
+                    .is_some_and(|b| now >= later(b.created, delivery_timeout))
                 {
                     if let Some(batch) = slot.queue.pop_front() {
                         self.unsent_records -= batch.record_count() as usize;
@@ -537,16 +478,13 @@ impl Accumulator {
         expired
     }
 
-    /// Takes pending records of topics that waited longer than `max_block`.
-    pub(crate) fn expire_pending(
-        &mut self,
-        now: Instant,
-        max_block: Duration,
-    ) -> Vec<(Arc<str>, PendingRecord)> {
+    /// Takes pending records of topics that waited longer than `max_block`, and says which
+    /// of those topics have no records waiting any more.
+    pub(crate) fn expire_pending(&mut self, now: Instant, max_block: Duration) -> ExpiredWaiting {
         let mut out = Vec::new();
         for (topic, queue) in &mut self.pending {
             while let Some(front) = queue.front() {
-                if now < front.created_at + max_block {
+                if now < later(front.created_at, max_block) {
                     break;
                 }
                 if let Some(p) = queue.pop_front() {
@@ -554,28 +492,43 @@ impl Accumulator {
                 }
             }
         }
-        self.pending.retain(|_, q| !q.is_empty());
+        let mut emptied = Vec::new();
+        self.pending.retain(|topic, q| {
+            if q.is_empty() {
+                emptied.push(Arc::clone(topic));
+            }
+            !q.is_empty()
+        });
         self.unsent_records -= out.len();
         self.pending_bytes -= out.iter().map(|(_, p)| p.reserved).sum::<usize>();
-        out
+        ExpiredWaiting {
+            records: out,
+            emptied_topics: emptied,
+        }
+    }
+
+    /// When the oldest record waiting for metadata gives up (`max.block.ms`).
+    pub(crate) fn next_pending_expiry(&self, max_block: Duration) -> Option<Instant> {
+        self.pending
+            .values()
+            .filter_map(|q| q.front())
+            .map(|p| later(p.created_at, max_block))
+            .min()
     }
 }
 
 fn close_open(topic: &Arc<str>, partition: i32, slot: &mut PartitionQueue) {
     if let Some(open) = slot.open.take() {
+        open.guard.completion.close(open.guard.count);
         slot.queue.push_back(ProducerBatch {
             topic: Arc::clone(topic),
             partition,
-            guard: BatchGuard::new(open.completion, partition, 0, open.count),
+            guard: open.guard,
             builder: Some(open.builder),
             data: None,
             created: open.created,
-            attempts: 0,
-            retry_at: None,
-            sequence: None,
             reserved: open.reserved,
-            last_error: None,
-            in_doubt: false,
+            send: SendState::default(),
         });
     }
 }

@@ -2,8 +2,15 @@
 //! [`DeliveryFuture`] per record (a pointer and an index, no channel per record), and
 //! callbacks for fire-and-forget callers.
 //!
-//! A batch that is split (after `MESSAGE_TOO_LARGE`) resolves its records in ranges, so a
-//! completion holds a short list of resolved ranges rather than one result.
+//! A batch that is split (after `MESSAGE_TOO_LARGE`, or when some of its records expire)
+//! resolves its records in ranges, so a completion holds a short list of resolved ranges
+//! rather than one result.
+//!
+//! **Order.** Outcomes are *released* (callbacks run, futures become ready) in produce order
+//! per partition, whatever order the answers come in: a completion releases its ranges in
+//! record order, and only once the previous batch of its partition has released every
+//! record. The batches of a partition form a chain ([`Completion::chain_after`]); a batch
+//! that fails for good while an earlier one still retries waits for it.
 //!
 //! Every record gets exactly one outcome: when the last holder of an unresolved batch drops
 //! it (the producer was dropped with its runtime, say), [`BatchGuard`] resolves the rest with
@@ -51,10 +58,26 @@ pub(crate) struct Acked {
 
 #[derive(Default)]
 struct State {
+    /// Resolved ranges, released or not.
     outcomes: Vec<RangeOutcome>,
-    resolved: u32,
+    /// Records `0..released` have been released: their callbacks ran, their futures are
+    /// ready.
+    released: u32,
+    /// Whether the previous batch of the partition has released every record (or there is
+    /// none); until then nothing of this one is released.
+    previous_done: bool,
+    /// The batch's record count, once it is closed to new records.
+    total: Option<u32>,
+    /// The next batch of the partition, to be told when this one is done.
+    next: Option<Arc<Completion>>,
     wakers: Vec<Waker>,
     callbacks: Vec<(u32, i64, Callback)>,
+}
+
+impl State {
+    fn done(&self) -> bool {
+        self.total == Some(self.released)
+    }
 }
 
 /// The shared completion slot of one batch.
@@ -101,12 +124,53 @@ fn metadata(
     }
 }
 
+/// Callbacks to run and futures to wake, gathered under a completion's lock and carried
+/// out after it is released (a callback may produce, or poll another future).
+#[derive(Default)]
+struct Released {
+    callbacks: Vec<(u32, i64, Callback, RangeOutcome)>,
+    wakers: Vec<Waker>,
+}
+
+impl Released {
+    fn deliver(self, topic: &Arc<str>) {
+        for (index, timestamp, callback, outcome) in self.callbacks {
+            callback(metadata(topic, &outcome, index, timestamp));
+        }
+        for waker in self.wakers {
+            waker.wake();
+        }
+    }
+}
+
 impl Completion {
+    /// The completion of a batch that follows no other (the first of its partition, or a
+    /// record waiting for metadata).
     pub(crate) fn new(topic: Arc<str>) -> Arc<Self> {
         Arc::new(Self {
             topic,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                previous_done: true,
+                ..State::default()
+            }),
         })
+    }
+
+    /// The completion of a batch that follows `previous` in its partition: its records are
+    /// released only after all of `previous`'s.
+    pub(crate) fn chain_after(previous: &Arc<Self>) -> Arc<Self> {
+        let next = Arc::new(Self {
+            topic: Arc::clone(&previous.topic),
+            state: Mutex::new(State::default()),
+        });
+        let mut state = previous.lock();
+        if state.done() {
+            drop(state);
+            next.lock().previous_done = true;
+        } else {
+            state.next = Some(Arc::clone(&next));
+        }
+        next
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -114,56 +178,104 @@ impl Completion {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The batch holds `count` records and takes no more.
+    pub(crate) fn close(&self, count: u32) {
+        let mut state = self.lock();
+        state.total = Some(count);
+        self.release_in_order(state);
+    }
+
     /// Registers a callback for record `index` (with its CreateTime).
     pub(crate) fn add_callback(&self, index: u32, timestamp: i64, callback: Callback) {
         let mut state = self.lock();
-        let done = state
-            .outcomes
-            .iter()
-            .find(|o| o.start <= index && index < o.end)
-            .cloned();
-        match done {
-            // Resolved already (the batch can be answered before the caller gets here).
-            Some(outcome) => {
-                drop(state);
+        if index < state.released {
+            // Released already (the batch can be answered before the caller gets here).
+            let outcome = state
+                .outcomes
+                .iter()
+                .find(|o| o.start <= index && index < o.end)
+                .cloned();
+            drop(state);
+            if let Some(outcome) = outcome {
                 callback(metadata(&self.topic, &outcome, index, timestamp));
             }
-            None => state.callbacks.push((index, timestamp, callback)),
+            return;
+        }
+        state.callbacks.push((index, timestamp, callback));
+    }
+
+    /// Resolves records `start..end`. Their callbacks run and their futures wake once every
+    /// earlier record of the partition is released.
+    pub(crate) fn resolve(&self, outcome: RangeOutcome) {
+        let mut state = self.lock();
+        if state
+            .outcomes
+            .iter()
+            .any(|o| o.start < outcome.end && outcome.start < o.end)
+        {
+            // Already resolved: exactly one outcome per record.
+            return;
+        }
+        state.outcomes.push(outcome);
+        self.release_in_order(state);
+    }
+
+    /// Releases the resolved ranges that are next in record order (if the previous batch is
+    /// done), then, when this batch is done, tells the next one; the callbacks run after
+    /// each lock is let go.
+    fn release_in_order(&self, mut state: std::sync::MutexGuard<'_, State>) {
+        let mut released = Released::default();
+        let next = self.take_released(&mut state, &mut released);
+        drop(state);
+        released.deliver(&self.topic);
+        // Walk down the chain without recursion: each done batch frees the next.
+        let mut next = next;
+        while let Some(completion) = next {
+            let mut state = completion.lock();
+            state.previous_done = true;
+            let mut released = Released::default();
+            next = completion.take_released(&mut state, &mut released);
+            drop(state);
+            released.deliver(&completion.topic);
         }
     }
 
-    /// Resolves records `start..end`. Runs their callbacks and wakes their futures.
-    pub(crate) fn resolve(&self, outcome: RangeOutcome) {
-        let mut due;
-        let wakers;
+    /// Moves what may be released now into `released`; returns the next batch when this
+    /// one has become done.
+    fn take_released(&self, state: &mut State, released: &mut Released) -> Option<Arc<Self>> {
+        if !state.previous_done {
+            return None;
+        }
+        let before = state.released;
+        while let Some(outcome) = state
+            .outcomes
+            .iter()
+            .find(|o| o.start == state.released)
+            .cloned()
         {
-            let mut state = self.lock();
-            if state
-                .outcomes
-                .iter()
-                .any(|o| o.start < outcome.end && outcome.start < o.end)
-            {
-                // Already resolved: exactly one outcome per record.
-                return;
-            }
-            // Keep the callbacks' order: they run in the order their records were produced.
+            state.released = outcome.end;
             let in_range = |index: u32| outcome.start <= index && index < outcome.end;
-            due = std::mem::take(&mut state.callbacks);
+            let mut due = std::mem::take(&mut state.callbacks);
             if !due.iter().all(|(index, _, _)| in_range(*index)) {
                 let later;
                 (due, later) = due.into_iter().partition(|(index, _, _)| in_range(*index));
                 state.callbacks = later;
             }
+            // Keep the callbacks' order: they run in the order their records were produced.
             due.sort_by_key(|(index, _, _)| *index);
-            state.resolved += outcome.end - outcome.start;
-            state.outcomes.push(outcome.clone());
-            wakers = std::mem::take(&mut state.wakers);
+            released.callbacks.extend(
+                due.into_iter().map(|(index, timestamp, callback)| {
+                    (index, timestamp, callback, outcome.clone())
+                }),
+            );
         }
-        for (index, timestamp, callback) in due {
-            callback(metadata(&self.topic, &outcome, index, timestamp));
+        if state.released != before {
+            released.wakers.append(&mut state.wakers);
         }
-        for waker in wakers {
-            waker.wake();
+        if state.done() {
+            state.next.take()
+        } else {
+            None
         }
     }
 
@@ -204,12 +316,14 @@ impl Completion {
         cx: &mut Context<'_>,
     ) -> Poll<Result<RecordMetadata, Error>> {
         let mut state = self.lock();
-        if let Some(outcome) = state
-            .outcomes
-            .iter()
-            .find(|o| o.start <= index && index < o.end)
-        {
-            return Poll::Ready(metadata(&self.topic, outcome, index, timestamp));
+        if index < state.released {
+            if let Some(outcome) = state
+                .outcomes
+                .iter()
+                .find(|o| o.start <= index && index < o.end)
+            {
+                return Poll::Ready(metadata(&self.topic, outcome, index, timestamp));
+            }
         }
         if !state.wakers.iter().any(|w| w.will_wake(cx.waker())) {
             state.wakers.push(cx.waker().clone());
@@ -252,6 +366,49 @@ impl Future for DeliveryFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.completion.poll_record(self.index, self.timestamp, cx)
+    }
+}
+
+/// The outcome slot of a record that waits for its topic's metadata: its own completion
+/// (which its future, if any, watches) and its callback. Dropped without being used, it
+/// resolves the record with [`Error::Closed`], so a record never goes without an outcome.
+pub(crate) struct WaitingOutcome {
+    parts: Option<(Arc<Completion>, Option<Callback>)>,
+}
+
+impl WaitingOutcome {
+    pub(crate) fn new(completion: Arc<Completion>, callback: Option<Callback>) -> Self {
+        Self {
+            parts: Some((completion, callback)),
+        }
+    }
+
+    /// Resolves the record with `error`.
+    pub(crate) fn fail(mut self, error: &Error) {
+        if let Some((completion, callback)) = self.parts.take() {
+            fail_waiting(&completion, callback, error);
+        }
+    }
+
+    /// Hands over the completion and the callback (the record moves into a batch); the
+    /// caller now answers for the record's outcome.
+    pub(crate) fn into_parts(mut self) -> Option<(Arc<Completion>, Option<Callback>)> {
+        self.parts.take()
+    }
+}
+
+fn fail_waiting(completion: &Completion, callback: Option<Callback>, error: &Error) {
+    completion.resolve_rest(1, -1, error);
+    if let Some(callback) = callback {
+        callback(Err(error.clone()));
+    }
+}
+
+impl Drop for WaitingOutcome {
+    fn drop(&mut self) {
+        if let Some((completion, callback)) = self.parts.take() {
+            fail_waiting(&completion, callback, &Error::Closed);
+        }
     }
 }
 
@@ -415,5 +572,100 @@ mod tests {
             }));
         }
         assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
+    }
+
+    fn ok() -> Result<Acked, Error> {
+        Ok(Acked {
+            base_offset: 0,
+            log_append_time: -1,
+        })
+    }
+
+    type Order = Arc<Mutex<Vec<(u32, u32)>>>;
+
+    /// Records the order callbacks run in, as `(batch, index)`.
+    fn recorder() -> (Order, impl Fn(u32, u32) -> Callback) {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let o = Arc::clone(&order);
+        let make = move |batch: u32, index: u32| -> Callback {
+            let o = Arc::clone(&o);
+            Box::new(move |_| o.lock().unwrap().push((batch, index)))
+        };
+        (order, make)
+    }
+
+    #[test]
+    fn a_later_batch_of_the_partition_waits_for_the_earlier_one() {
+        let (order, callback) = recorder();
+        let first = Completion::new("t".into());
+        let second = Completion::chain_after(&first);
+        let third = Completion::chain_after(&second);
+        for (batch, c) in [(0, &first), (1, &second), (2, &third)] {
+            for index in 0..2 {
+                c.add_callback(index, 0, callback(batch, index));
+            }
+            c.close(2);
+        }
+        let future = DeliveryFuture::new(Arc::clone(&third), 1, 0);
+        // The answers come in the wrong order: third, second, then first.
+        BatchGuard::new(Arc::clone(&third), 0, 0, 2).complete(ok());
+        BatchGuard::new(Arc::clone(&second), 0, 0, 2).complete(Err(Error::Closed));
+        assert!(
+            order.lock().unwrap().is_empty(),
+            "released before the first batch"
+        );
+        let mut future = future;
+        let waker = Waker::noop();
+        assert!(Pin::new(&mut future)
+            .poll(&mut Context::from_waker(waker))
+            .is_pending());
+        BatchGuard::new(Arc::clone(&first), 0, 0, 2).complete(ok());
+        assert_eq!(
+            *order.lock().unwrap(),
+            vec![(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
+        );
+        assert!(block_on(future).is_ok());
+    }
+
+    #[test]
+    fn a_batch_chained_after_a_done_one_releases_at_once() {
+        let (order, callback) = recorder();
+        let first = Completion::new("t".into());
+        first.close(1);
+        BatchGuard::new(Arc::clone(&first), 0, 0, 1).complete(ok());
+        let second = Completion::chain_after(&first);
+        second.add_callback(0, 0, callback(1, 0));
+        BatchGuard::new(Arc::clone(&second), 0, 0, 1).complete(ok());
+        assert_eq!(*order.lock().unwrap(), vec![(1, 0)]);
+    }
+
+    #[test]
+    fn an_open_batch_holds_back_the_next_until_closed_and_done() {
+        let (order, callback) = recorder();
+        let first = Completion::new("t".into());
+        let second = Completion::chain_after(&first);
+        second.add_callback(0, 0, callback(1, 0));
+        BatchGuard::new(Arc::clone(&first), 0, 0, 3).complete(ok());
+        BatchGuard::new(Arc::clone(&second), 0, 0, 1).complete(ok());
+        // The first batch's three records are released, but it could still take more.
+        assert!(order.lock().unwrap().is_empty());
+        first.close(3);
+        assert_eq!(*order.lock().unwrap(), vec![(1, 0)]);
+    }
+
+    #[test]
+    fn a_long_chain_is_released_without_deep_recursion() {
+        let first = Completion::new("t".into());
+        let mut chain = vec![Arc::clone(&first)];
+        for _ in 0..100_000 {
+            let next = Completion::chain_after(chain.last().unwrap());
+            next.close(1);
+            BatchGuard::new(Arc::clone(&next), 0, 0, 1).complete(ok());
+            chain.push(next);
+        }
+        let last = DeliveryFuture::new(Arc::clone(chain.last().unwrap()), 0, 0);
+        first.close(1);
+        BatchGuard::new(first, 0, 0, 1).complete(ok());
+        assert!(block_on(last).is_ok());
     }
 }

@@ -22,6 +22,7 @@
 pub use kiel_protocol as protocol;
 
 mod accumulator;
+mod batch;
 pub mod blocking;
 mod buffer_pool;
 mod cluster;
@@ -35,7 +36,9 @@ pub mod producer;
 mod record;
 mod sender;
 pub mod serialize;
+mod session;
 mod shared;
+mod time;
 mod topic;
 
 pub use config::{Acks, ProducerConfig};

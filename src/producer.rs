@@ -37,7 +37,7 @@ use crate::delivery::DeliveryFuture;
 use crate::error::{Error, Result};
 use crate::partitioner::{Partitioner, PartitionerKind};
 use crate::record::{Record, RecordMetadata};
-use crate::shared::Shared;
+use crate::shared::{Shared, TopicInterest};
 
 struct Inner {
     shared: Arc<Shared>,
@@ -206,14 +206,14 @@ impl Producer {
                 return Err(Error::Closed);
             }
             if !asked {
-                shared.topic_interest(topic, true);
+                shared.topic_interest(topic, TopicInterest::Asked);
                 asked = true;
             }
             if tokio::time::timeout_at(deadline.into(), published)
                 .await
                 .is_err()
             {
-                shared.topic_interest(topic, false);
+                shared.topic_interest(topic, TopicInterest::GaveUp);
                 return Err(Error::TopicNotFound {
                     topic: topic.to_owned(),
                     waited_ms: max_block.as_millis() as u64,

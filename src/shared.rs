@@ -18,14 +18,25 @@ use crate::accumulator::{
     record_size, Accumulator, AccumulatorConfig, PendingRecord, BATCH_HEADER_SIZE,
 };
 use crate::buffer_pool::BufferPool;
-use crate::cluster::{ClusterState, TopicInfo};
+use crate::cluster::TopicInfo;
 use crate::config::ProducerConfig;
 use crate::delivery::{
-    Acked, Callback, Completion, DeliveryFuture, RangeOutcome, CALLBACK_SLOT_SIZE,
+    Acked, Callback, Completion, DeliveryFuture, RangeOutcome, WaitingOutcome, CALLBACK_SLOT_SIZE,
 };
 use crate::error::Error;
 use crate::partitioner::{Partitioner, TopicPartitions};
 use crate::record::{Record, RecordMetadata, TimestampType};
+
+/// Why the sender should (or need no longer) fetch a topic's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TopicInterest {
+    /// A first record waits for it.
+    RecordsWaiting,
+    /// `partition_count` asks for it.
+    Asked,
+    /// `partition_count` gave up on it.
+    GaveUp,
+}
 
 /// The producer's shared state.
 pub(crate) struct Shared {
@@ -34,8 +45,8 @@ pub(crate) struct Shared {
     topics: RwLock<HashMap<Arc<str>, Arc<TopicInfo>>>,
     partitioner: Arc<dyn Partitioner>,
     memory_used: AtomicUsize,
-    /// Topics `partition_count` asks about (true) or gave up on (false), for the sender.
-    topic_interest: Mutex<Vec<(Arc<str>, bool)>>,
+    /// Topics whose metadata is wanted (or no longer), for the sender.
+    topic_interest: Mutex<Vec<(Arc<str>, TopicInterest)>>,
     /// Notified whenever partition counts are published.
     pub topics_published: Notify,
     /// Batch buffers for reuse (shared with the accumulator).
@@ -72,6 +83,7 @@ impl Shared {
                 batch_size: config.batch_size,
                 linger: config.linger,
                 max_request_size: config.max_request_size,
+                delivery_timeout: config.delivery_timeout,
             },
             Arc::clone(&buffers),
         );
@@ -187,18 +199,17 @@ impl Shared {
             .map(|info| info.partition_count())
     }
 
-    /// Asks the sender to fetch `topic`'s metadata (`wanted`), or to stop asking about it
-    /// if it is still missing (`!wanted`).
-    pub(crate) fn topic_interest(&self, topic: &str, wanted: bool) {
+    /// Tells the sender about a topic whose metadata is wanted, or no longer.
+    pub(crate) fn topic_interest(&self, topic: &str, interest: TopicInterest) {
         self.topic_interest
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((Arc::from(topic), wanted));
+            .push((Arc::from(topic), interest));
         self.wake_driver.notify_one();
     }
 
     /// What [`Self::topic_interest`] collected since the last call.
-    pub(crate) fn take_topic_interest(&self) -> Vec<(Arc<str>, bool)> {
+    pub(crate) fn take_topic_interest(&self) -> Vec<(Arc<str>, TopicInterest)> {
         std::mem::take(
             &mut *self
                 .topic_interest
@@ -302,18 +313,21 @@ impl Shared {
                 let future = callback
                     .is_none()
                     .then(|| DeliveryFuture::new(Arc::clone(&completion), 0, timestamp));
-                acc.add_pending(
+                let first = acc.add_pending(
                     &topic,
                     PendingRecord {
                         record,
                         timestamp,
-                        completion,
+                        outcome: WaitingOutcome::new(completion, callback),
                         reserved: charge + WAITING_COST,
-                        callback,
                         created_at: now,
                     },
                 );
-                self.wake_driver.notify_one();
+                if first {
+                    self.topic_interest(&topic, TopicInterest::RecordsWaiting);
+                } else {
+                    self.wake_driver.notify_one();
+                }
                 Ok(future)
             }
         };
@@ -392,71 +406,76 @@ impl Shared {
         }
     }
 
-    /// Moves records that waited for metadata into batches, now that their topics are known.
-    pub(crate) fn take_pending_into_batches(&self, cluster: &mut ClusterState, now: Instant) {
-        let pending_topics = self.lock_accumulator().pending_topics();
-        for topic in pending_topics {
-            let Some(info) = cluster.topic(&topic).cloned() else {
-                continue;
-            };
-            let (topic, info) = match self
-                .topics
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_key_value(&*topic)
-            {
-                Some((k, v)) => (Arc::clone(k), Arc::clone(v)),
-                None => (topic, info),
-            };
-            // Move every waiting record under one lock, so no new record overtakes them. Each
-            // record is dropped as soon as it is copied into a batch, so the waiting records
-            // and their batches never both hold the whole buffer.
-            let mut refused = Vec::new();
-            let mut released = 0;
-            {
-                let mut acc = self.lock_accumulator();
-                for waiting in acc.take_pending(&topic) {
-                    let PendingRecord {
-                        record,
-                        timestamp,
-                        completion,
-                        reserved,
-                        mut callback,
-                        ..
-                    } = waiting;
-                    // The waiting entry is gone; the batch holds the rest.
-                    released += WAITING_COST;
-                    let reserved = reserved - WAITING_COST;
-                    let appended = self.append(
-                        &mut acc,
-                        &topic,
-                        &info,
-                        &record,
-                        timestamp,
-                        record_size(&record),
-                        reserved,
-                        &mut callback,
-                        now,
-                    );
-                    match appended {
-                        // The record's future watches the completion it got while waiting.
-                        Ok(Some(future)) => {
-                            future.forward_to(Box::new(move |r| resolve_waited(&completion, &r)));
-                        }
-                        // Its callback went with it into the batch.
-                        Ok(None) => {}
-                        Err(e) => refused.push((completion, callback, reserved, e)),
+    /// Moves the records that wait for `topic` into batches, now that its partitions are
+    /// known (`info`, already published).
+    pub(crate) fn move_waiting_into_batches(
+        &self,
+        topic: &Arc<str>,
+        info: &TopicInfo,
+        now: Instant,
+    ) {
+        // Move every waiting record under one lock, so no new record overtakes them. Each
+        // record is dropped as soon as it is copied into a batch, so the waiting records
+        // and their batches never both hold the whole buffer.
+        let mut refused = Vec::new();
+        let mut released = 0;
+        {
+            let mut acc = self.lock_accumulator();
+            for waiting in acc.take_pending(topic) {
+                let PendingRecord {
+                    record,
+                    timestamp,
+                    outcome,
+                    reserved,
+                    ..
+                } = waiting;
+                let Some((completion, mut callback)) = outcome.into_parts() else {
+                    continue;
+                };
+                // The waiting entry is gone; the batch holds the rest.
+                released += WAITING_COST;
+                let reserved = reserved - WAITING_COST;
+                let appended = self.append(
+                    &mut acc,
+                    topic,
+                    info,
+                    &record,
+                    timestamp,
+                    record_size(&record),
+                    reserved,
+                    &mut callback,
+                    now,
+                );
+                match appended {
+                    // The record's future watches the completion it got while waiting.
+                    Ok(Some(future)) => {
+                        future.forward_to(Box::new(move |r| resolve_waited(&completion, &r)));
+                    }
+                    // Its callback went with it into the batch.
+                    Ok(None) => {}
+                    Err(e) => {
+                        refused.push((WaitingOutcome::new(completion, callback), reserved, e))
                     }
                 }
             }
-            self.release(released);
-            for (completion, callback, reserved, e) in refused {
-                completion.resolve_rest(1, -1, &e);
-                if let Some(cb) = callback {
-                    cb(Err(e));
-                }
-                self.records_finished(1, reserved);
-            }
+        }
+        self.release(released);
+        for (outcome, reserved, e) in refused {
+            outcome.fail(&e);
+            self.records_finished(1, reserved);
+        }
+    }
+
+    /// Fails the records that wait for `topic` with `error` (its metadata says it cannot
+    /// be written, or they waited `max.block.ms`).
+    pub(crate) fn fail_waiting(
+        &self,
+        waiting: impl IntoIterator<Item = PendingRecord>,
+        error: &Error,
+    ) {
+        for p in waiting {
+            p.outcome.fail(error);
+            self.records_finished(1, p.reserved);
         }
     }
 }

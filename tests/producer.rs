@@ -461,6 +461,9 @@ async fn queue_full_is_immediate_and_send_waits_for_room() {
         .build()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    // With the topic's partitions known, records go straight into batches: the whole
+    // buffer is theirs (while they wait for metadata, only a share of it is).
+    assert_eq!(producer.partition_count(&topic).await.ok(), Some(1));
     let mut accepted = Vec::new();
     let err = loop {
         match producer.produce(&topic, Record::value(vec![1u8; 500])) {

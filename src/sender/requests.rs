@@ -1,5 +1,6 @@
 //! The [`Sender`]'s other requests: Metadata (healing the cluster state) and
-//! InitProducerId (idempotence), and how their answers are applied.
+//! InitProducerId (idempotence), how their answers are applied, and how any request is
+//! encoded and recorded as in flight.
 //!
 //! # References
 //! - Java `Metadata.java`, `TransactionManager.java` (InitProducerId handling)
@@ -14,10 +15,13 @@ use kiel_protocol::messages::metadata::{MetadataRequest, MetadataRequestTopic};
 use kiel_protocol::messages::produce::ProduceRequest;
 use kiel_protocol::{EncodeError, ErrorCode, Request};
 
-use super::{Action, ConnState, Endpoint, InFlight, InFlightKind, ProducerIdentity, Sender};
+use super::{Action, ConnState, Endpoint, InFlight, InFlightKind, Sender};
 use crate::config::Acks;
 use crate::connection::{ConnectionId, FrameChunks};
 use crate::error::Error;
+use crate::session::{Answer, ProducerIdentity};
+use crate::shared::TopicInterest;
+use crate::time::later;
 
 /// Record batches smaller than this are copied into the Produce frame; larger ones are
 /// written from their own buffers (a `writev` entry each), so their bytes are never copied
@@ -38,11 +42,11 @@ impl Sender {
                 match decode_response::<MetadataRequest>(frame, version, correlation_id) {
                     Ok(response) => {
                         let update = self.cluster.apply_metadata(&response, now);
-                        self.publish_topics(&update.changed_topics);
+                        self.publish_topics(&update.changed_topics, now);
                         for (topic, code) in update.failed_topics {
-                            self.fail_pending(
+                            self.fail_waiting(
                                 &topic,
-                                Error::Broker {
+                                &Error::Broker {
                                     code,
                                     topic: topic.to_string(),
                                     partition: -1,
@@ -58,7 +62,6 @@ impl Sender {
                 }
             }
             InFlightKind::InitProducerId { version } => {
-                self.producer_id_in_flight = false;
                 match decode_response::<InitProducerIdRequest>(frame, version, correlation_id) {
                     Ok(r) if r.error_code == 0 => {
                         tracing::info!(
@@ -66,7 +69,7 @@ impl Sender {
                             epoch = r.producer_epoch,
                             "producer id"
                         );
-                        self.new_producer_identity(ProducerIdentity {
+                        self.session.identity_received(ProducerIdentity {
                             id: r.producer_id,
                             epoch: r.producer_epoch,
                         });
@@ -75,14 +78,14 @@ impl Sender {
                         let code = ErrorCode::from_code(r.error_code);
                         tracing::warn!(%code, "InitProducerId failed");
                         if code.is_retriable() {
-                            self.producer_id_retry_at = Some(now + self.config.retry_backoff);
+                            self.session.identity_failed(now);
                         } else {
                             self.fatal = Some(Error::ProducerId(code));
                         }
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "bad InitProducerId response");
-                        self.producer_id_retry_at = Some(now + self.config.retry_backoff);
+                        self.session.identity_failed(now);
                     }
                 }
             }
@@ -96,13 +99,7 @@ impl Sender {
                             source: e,
                         };
                         for batch in batches {
-                            self.landed(&batch);
-                            self.retry_or_fail(
-                                batch,
-                                ErrorCode::NetworkException,
-                                error.clone(),
-                                now,
-                            );
+                            self.judge(batch, Answer::Lost(error.clone()), now);
                         }
                     }
                 }
@@ -110,37 +107,45 @@ impl Sender {
         }
     }
 
-    pub(super) fn fail_pending(&mut self, topic: &str, error: Error) {
-        let pending = self.shared.lock_accumulator().take_pending(topic);
+    /// Fails every record waiting for `topic`'s metadata (the topic cannot be written).
+    fn fail_waiting(&mut self, topic: &Arc<str>, error: &Error) {
+        let waiting = self.shared.lock_accumulator().take_pending(topic);
+        self.waiting_topics.remove(topic);
         self.cluster.forget_missing(topic);
-        for p in pending {
-            p.completion.resolve_rest(1, -1, &error);
-            if let Some(callback) = p.callback {
-                callback(Err(error.clone()));
-            }
-            self.shared.records_finished(1, p.reserved);
-        }
+        self.shared.fail_waiting(waiting, error);
     }
 
-    /// Publishes new partition counts to `produce` and moves waiting records into batches.
-    pub(super) fn publish_topics(&mut self, changed: &[Arc<str>]) {
+    /// Publishes new partition counts to `produce` and moves records that waited for them
+    /// into batches.
+    pub(super) fn publish_topics(&mut self, changed: &[Arc<str>], now: Instant) {
         for topic in changed {
             let Some(info) = self.cluster.topic(topic).cloned() else {
                 continue;
             };
-            self.shared.publish_topic(topic, info);
+            self.shared.publish_topic(topic, Arc::clone(&info));
+            if self.waiting_topics.remove(topic) {
+                self.shared.move_waiting_into_batches(topic, &info, now);
+            }
         }
     }
 
     pub(super) fn refresh_metadata(&mut self, now: Instant, actions: &mut Vec<Action>) {
-        for topic in self.shared.lock_accumulator().pending_topics() {
-            self.cluster.want_topic(&topic);
-        }
-        for (topic, wanted) in self.shared.take_topic_interest() {
-            if wanted {
-                self.cluster.want_topic(&topic);
-            } else if !self.shared.lock_accumulator().has_pending(&topic) {
-                self.cluster.forget_missing(&topic);
+        for (topic, interest) in self.shared.take_topic_interest() {
+            match interest {
+                TopicInterest::RecordsWaiting => {
+                    self.cluster.want_topic(&topic);
+                    if let Some(info) = self.cluster.topic(&topic).cloned() {
+                        // Known already (the records came just before it was published).
+                        self.shared.move_waiting_into_batches(&topic, &info, now);
+                    } else {
+                        self.waiting_topics.insert(topic);
+                    }
+                }
+                TopicInterest::Asked => self.cluster.want_topic(&topic),
+                TopicInterest::GaveUp if !self.waiting_topics.contains(&topic) => {
+                    self.cluster.forget_missing(&topic);
+                }
+                TopicInterest::GaveUp => {}
             }
         }
         let Some((endpoint, id, versions)) = self.any_ready() else {
@@ -167,20 +172,57 @@ impl Sender {
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
         };
-        self.send_request(
-            endpoint,
-            id,
-            &request,
-            version,
-            InFlightKind::Metadata { version },
-            now,
-            actions,
-        );
+        if self
+            .send_request(
+                endpoint,
+                id,
+                &request,
+                version,
+                InFlightKind::Metadata { version },
+                now,
+                actions,
+            )
+            .is_err()
+        {
+            self.cluster.refresh_failed();
+        }
+    }
+
+    pub(super) fn init_producer_id(&mut self, now: Instant, actions: &mut Vec<Action>) {
+        if !self.session.wants_identity(now) {
+            return;
+        }
+        let Some((endpoint, id, versions)) = self.any_ready() else {
+            return;
+        };
+        let Some(version) = versions.init_producer_id else {
+            self.fatal = Some(Error::UnsupportedBroker {
+                broker: self.address(&endpoint).unwrap_or_default(),
+                reason: "no InitProducerId (idempotence needs Kafka 0.11+); set enable.idempotence=false".into(),
+            });
+            return;
+        };
+        self.session.identity_requested();
+        let request = InitProducerIdRequest::idempotent();
+        if self
+            .send_request(
+                endpoint,
+                id,
+                &request,
+                version,
+                InFlightKind::InitProducerId { version },
+                now,
+                actions,
+            )
+            .is_err()
+        {
+            self.session.identity_failed(now);
+        }
     }
 
     /// Encodes `request` into one buffer and sends it (Metadata, InitProducerId).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn send_request<R: Request>(
+    fn send_request<R: Request>(
         &mut self,
         endpoint: Endpoint,
         id: ConnectionId,
@@ -189,7 +231,7 @@ impl Sender {
         kind: InFlightKind,
         now: Instant,
         actions: &mut Vec<Action>,
-    ) -> bool {
+    ) -> Result<(), (InFlightKind, Error)> {
         self.send_encoded(
             endpoint,
             id,
@@ -222,7 +264,7 @@ impl Sender {
         kind: InFlightKind,
         now: Instant,
         actions: &mut Vec<Action>,
-    ) -> bool {
+    ) -> Result<(), (InFlightKind, Error)> {
         self.send_encoded(
             endpoint,
             id,
@@ -243,7 +285,8 @@ impl Sender {
     }
 
     /// Encodes a request with the next correlation id (`encode` gets it and the client id),
-    /// records it as in flight and asks the driver to write it. False if encoding failed.
+    /// records it as in flight and asks the driver to write it. On an encoding error the
+    /// request's kind comes back with the error, for its batches to be failed.
     fn send_encoded(
         &mut self,
         endpoint: Endpoint,
@@ -252,13 +295,13 @@ impl Sender {
         now: Instant,
         actions: &mut Vec<Action>,
         encode: impl FnOnce(i32, &str) -> Result<FrameChunks, EncodeError>,
-    ) -> bool {
+    ) -> Result<(), (InFlightKind, Error)> {
         let correlation_id = self.correlation_id();
         let frame = match encode(correlation_id, &self.config.client_id) {
             Ok(frame) => frame,
             Err(e) => {
                 tracing::error!(error = %e, "encoding a request failed");
-                return false;
+                return Err((kind, Error::Encode(e)));
             }
         };
         let expect_response =
@@ -268,7 +311,7 @@ impl Sender {
             InFlight {
                 endpoint: endpoint.clone(),
                 kind,
-                deadline: now + self.config.request_timeout,
+                deadline: later(now, self.config.request_timeout),
             },
         );
         if let Some(ConnState::Ready { in_flight, .. }) = self.conns.get_mut(&endpoint) {
@@ -280,36 +323,6 @@ impl Sender {
             frame,
             expect_response,
         });
-        true
-    }
-
-    pub(super) fn init_producer_id(&mut self, now: Instant, actions: &mut Vec<Action>) {
-        if !self.idempotent || self.producer_id.is_some() || self.producer_id_in_flight {
-            return;
-        }
-        if self.producer_id_retry_at.is_some_and(|t| t > now) {
-            return;
-        }
-        let Some((endpoint, id, versions)) = self.any_ready() else {
-            return;
-        };
-        let Some(version) = versions.init_producer_id else {
-            self.fatal = Some(Error::UnsupportedBroker {
-                broker: self.address(&endpoint).unwrap_or_default(),
-                reason: "no InitProducerId (idempotence needs Kafka 0.11+); set enable.idempotence=false".into(),
-            });
-            return;
-        };
-        self.producer_id_in_flight = true;
-        let request = InitProducerIdRequest::idempotent();
-        self.send_request(
-            endpoint,
-            id,
-            &request,
-            version,
-            InFlightKind::InitProducerId { version },
-            now,
-            actions,
-        );
+        Ok(())
     }
 }

@@ -141,18 +141,20 @@ impl OrderWatch {
 fn the_watch_sees_a_record_resolved_before_an_earlier_one() {
     use crate::delivery::{Acked, BatchGuard, Completion};
     let watch = OrderWatch::default();
-    let c = Completion::new("t".into());
-    // Records 0 and 1 of one key in two batches; the later batch is resolved first.
-    watch.future(0, 7, DeliveryFuture::new(Arc::clone(&c), 0, 0));
-    c.add_callback(1, 0, watch.callback(1, 7));
+    // Records 0 and 1 of one key in two batches that are not chained, so nothing holds
+    // back the later one, which is resolved first.
+    let first = Completion::new("t".into());
+    let second = Completion::new("t".into());
+    watch.future(0, 7, DeliveryFuture::new(Arc::clone(&first), 0, 0));
+    second.add_callback(0, 0, watch.callback(1, 7));
     let ok = || {
         Ok(Acked {
             base_offset: 0,
             log_append_time: -1,
         })
     };
-    BatchGuard::new(Arc::clone(&c), 0, 1, 1).complete(ok());
-    BatchGuard::new(Arc::clone(&c), 0, 0, 1).complete(ok());
+    BatchGuard::new(Arc::clone(&second), 0, 0, 1).complete(ok());
+    BatchGuard::new(Arc::clone(&first), 0, 0, 1).complete(ok());
     watch.check_futures();
     assert_eq!(watch.violations().len(), 1, "{:?}", watch.violations());
     assert_eq!(watch.outcomes().len(), 2);
