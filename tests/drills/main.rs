@@ -131,7 +131,7 @@ async fn run_drill(drill: Drill, idempotence: bool) -> Verdict {
     );
     let left = producer.flush(DELIVERY_TIMEOUT).await;
     producer.close().await;
-    let outcomes = collector.finish(Duration::from_secs(30)).await;
+    let outcomes = collector.finish();
     let elapsed = started.elapsed();
     let verdict = verdict::judge(&cluster, &topic, PARTITIONS, &outcomes).await;
 
@@ -152,16 +152,25 @@ async fn run_drill(drill: Drill, idempotence: bool) -> Verdict {
         elapsed.as_secs_f64(),
     );
     eprintln!(
-        "  log holds {} records; {left} left after flush; misplaced {}, failed but written {}, foreign {}; errors: {:?}",
+        "  log holds {} records; {left} left after flush; outcomes out of order {}; misplaced {}, failed but written {}, foreign {}; errors: {:?}",
         verdict.log_records,
+        outcomes.order_violations.len(),
         verdict.misplaced,
         verdict.failed_but_written,
         verdict.foreign,
         outcomes.error_samples
     );
 
-    // Whatever the mode: nothing acknowledged is lost, every future resolves, the log holds
-    // only what was produced, and acknowledged records are where their futures said.
+    // Whatever the mode: nothing acknowledged is lost, every record gets an outcome, in
+    // produce order per partition, the log holds only what was produced, and acknowledged
+    // records are where their futures said.
+    assert!(
+        outcomes.order_violations.is_empty(),
+        "{}: {} outcomes out of produce order, e.g. {:?}",
+        drill.name(),
+        outcomes.order_violations.len(),
+        &outcomes.order_violations[..outcomes.order_violations.len().min(3)]
+    );
     assert_eq!(
         verdict.lost,
         0,

@@ -1,12 +1,13 @@
 //! The drill's workload: records `0..n`, record `i` to partition `i % partitions` with the
-//! value `i`, paced to a target rate, every outcome collected by a separate task so that a
-//! future that never resolves is counted rather than waited for forever.
+//! value `i`, paced to a target rate, half of them reporting through callbacks and half
+//! through futures; the order of their outcomes is checked as they come, and a record that
+//! never gets one is counted rather than waited for forever.
 
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use kiel::{DeliveryFuture, Producer, Record};
-use tokio::sync::{mpsc, watch};
+use kiel::{Error, Producer, Record, RecordMetadata};
+use kiel_testcontainers::OutcomeOrder;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// What happened to one record.
@@ -20,11 +21,13 @@ pub(crate) enum Outcome {
     Failed,
 }
 
-/// Every record's outcome, and a sample of the errors.
+/// Every record's outcome, a sample of the errors, and every outcome that came before an
+/// earlier record's of its partition.
 #[derive(Debug)]
 pub(crate) struct Outcomes {
     pub(crate) by_record: Vec<Outcome>,
     pub(crate) error_samples: Vec<String>,
+    pub(crate) order_violations: Vec<String>,
 }
 
 /// The value of record `i`.
@@ -46,10 +49,16 @@ pub(crate) struct Progress {
     pub(crate) done: bool,
 }
 
+/// The outcome a record reports.
+type Reported = kiel::Result<RecordMetadata>;
+
 /// Produces `records` records to `topic` over `partitions` partitions at no more than
-/// `rate` records/s, publishing progress every 1,000 records and at the end. Returns the
-/// outcome collector, to be finished with [`Collector::finish`] after the producer is
-/// flushed.
+/// `rate` records/s, publishing progress every 1,000 records and at the end. Even records
+/// report through their futures, odd ones through callbacks (a callback the full buffer
+/// refuses is replaced by a future from `enqueue`, which waits for room). Every outcome goes
+/// to an [`OutcomeOrder`] keyed by partition, which checks that the records of a partition
+/// get their outcomes in produce order. Finish with [`Collector::finish`] after the
+/// producer is closed.
 pub(crate) async fn produce_all(
     producer: &Producer,
     topic: &str,
@@ -58,7 +67,7 @@ pub(crate) async fn produce_all(
     rate: u64,
     progress: &watch::Sender<Progress>,
 ) -> Collector {
-    let collector = Collector::start(records);
+    let order = OutcomeOrder::<Reported>::new();
     let started = Instant::now();
     for i in 0..records {
         if i % 1000 == 0 {
@@ -67,111 +76,60 @@ pub(crate) async fn produce_all(
             let due = started + Duration::from_secs_f64(i as f64 / rate as f64);
             tokio::time::sleep_until(due).await;
         }
-        let record = Record::value(value_of(i)).with_partition((i % u64::from(partitions)) as i32);
-        match producer.enqueue(topic, record).await {
-            Ok(future) => collector.track(i, future),
-            Err(e) => collector.failed_at_once(i, &e.to_string()),
+        let partition = i % u64::from(partitions);
+        let record = || Record::value(value_of(i)).with_partition(partition as i32);
+        if i % 2 == 1 {
+            match producer.produce_with_callback(topic, record(), order.callback(i, partition)) {
+                Ok(()) => continue,
+                Err(Error::QueueFull { .. } | Error::MetadataWaitFull { .. }) => {}
+                Err(e) => {
+                    order.resolved_at_once(i, partition, Err(e));
+                    continue;
+                }
+            }
+        }
+        match producer.enqueue(topic, record()).await {
+            Ok(future) => order.future(i, partition, future),
+            Err(e) => order.resolved_at_once(i, partition, Err(e)),
         }
     }
     progress.send_modify(|p| {
         p.enqueued = records;
         p.done = true;
     });
-    collector
+    Collector { order, records }
 }
 
-/// Awaits every record's future on its own task.
+/// The outcomes of a drill's records, and the order they came in.
 pub(crate) struct Collector {
-    queue: mpsc::UnboundedSender<(u64, DeliveryFuture)>,
-    outcomes: Arc<Mutex<Outcomes>>,
-    give_up: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    order: OutcomeOrder<Reported>,
+    records: u64,
 }
 
 impl Collector {
-    fn start(records: u64) -> Self {
-        let outcomes = Arc::new(Mutex::new(Outcomes {
-            by_record: vec![Outcome::Unresolved; records as usize],
+    /// Takes every outcome there is once the producer is closed (it waits for all of them):
+    /// a record still without one counts as unresolved.
+    pub(crate) fn finish(self) -> Outcomes {
+        self.order.check_futures();
+        let mut outcomes = Outcomes {
+            by_record: vec![Outcome::Unresolved; self.records as usize],
             error_samples: Vec::new(),
-        }));
-        let (queue, mut queued) = mpsc::unbounded_channel::<(u64, DeliveryFuture)>();
-        let (give_up, mut giving_up) = watch::channel(false);
-        let shared = Arc::clone(&outcomes);
-        let task = tokio::spawn(async move {
-            while let Some((i, future)) = queued.recv().await {
-                tokio::pin!(future);
-                let result = if *giving_up.borrow() {
-                    None
-                } else {
-                    tokio::select! {
-                        result = &mut future => Some(result),
-                        _ = giving_up.wait_for(|g| *g) => None,
+            order_violations: self.order.violations(),
+        };
+        for (i, result) in self.order.take_outcomes() {
+            outcomes.by_record[i as usize] = match result {
+                Ok(m) => Outcome::Acked {
+                    partition: m.partition,
+                    offset: m.offset,
+                },
+                Err(e) => {
+                    if outcomes.error_samples.len() < 5 {
+                        outcomes.error_samples.push(format!("record {i}: {e}"));
                     }
-                };
-                // After giving up, a future is only polled once: resolved or not.
-                let result = match result {
-                    Some(r) => Some(r),
-                    None => tokio::time::timeout(Duration::ZERO, &mut future).await.ok(),
-                };
-                let mut outcomes = shared.lock().unwrap_or_else(PoisonError::into_inner);
-                match result {
-                    Some(Ok(m)) => {
-                        outcomes.by_record[i as usize] = Outcome::Acked {
-                            partition: m.partition,
-                            offset: m.offset,
-                        }
-                    }
-                    Some(Err(e)) => {
-                        outcomes.by_record[i as usize] = Outcome::Failed;
-                        if outcomes.error_samples.len() < 5 {
-                            outcomes.error_samples.push(format!("record {i}: {e}"));
-                        }
-                    }
-                    None => {}
+                    Outcome::Failed
                 }
-            }
-        });
-        Self {
-            queue,
-            outcomes,
-            give_up,
-            task,
+            };
         }
-    }
-
-    fn track(&self, i: u64, future: DeliveryFuture) {
-        if self.queue.send((i, future)).is_err() {
-            self.failed_at_once(i, "the collector stopped");
-        }
-    }
-
-    fn failed_at_once(&self, i: u64, error: &str) {
-        let mut outcomes = self.outcomes.lock().unwrap_or_else(PoisonError::into_inner);
-        outcomes.by_record[i as usize] = Outcome::Failed;
-        if outcomes.error_samples.len() < 5 {
-            outcomes
-                .error_samples
-                .push(format!("record {i} (at enqueue): {error}"));
-        }
-    }
-
-    /// Waits up to `patience` for every future, then counts the rest as unresolved.
-    pub(crate) async fn finish(self, patience: Duration) -> Outcomes {
-        let Self {
-            queue,
-            outcomes,
-            give_up,
-            mut task,
-        } = self;
-        drop(queue);
-        if tokio::time::timeout(patience, &mut task).await.is_err() {
-            let _ = give_up.send(true);
-            let _ = task.await;
-        }
-        let mut outcomes = outcomes.lock().unwrap_or_else(PoisonError::into_inner);
-        Outcomes {
-            by_record: std::mem::take(&mut outcomes.by_record),
-            error_samples: std::mem::take(&mut outcomes.error_samples),
-        }
+        outcomes
     }
 }

@@ -15,10 +15,11 @@ use crate::sender::Sender;
 use crate::shared::Shared;
 use crate::sim::{Faults, Outcomes, SimCluster};
 
-mod order;
-
 use crate::Error;
-use order::OrderWatch;
+use kiel_testcontainers::OutcomeOrder;
+
+/// The order watch of the simulation's records.
+type OrderWatch = OutcomeOrder<Result<crate::RecordMetadata, Error>>;
 
 fn config(idempotent: bool) -> ProducerConfig {
     let mut c = ProducerConfig {
@@ -67,10 +68,21 @@ fn setup(seed: u64, faults: Faults, config: ProducerConfig, partitions: usize) -
 fn run_until_idle(run: &mut Run, limit: Duration) -> bool {
     let shared = Arc::clone(&run.shared);
     let watch = run.watch.clone();
+    let mut outstanding = None;
     run.sim.run(&mut run.sender, limit, || {
-        watch.check_futures_if_changed(shared.outstanding());
+        check_futures_if_changed(&watch, &shared, &mut outstanding);
         shared.outstanding() == 0
     })
+}
+
+/// Polls the futures of `produce_all`'s records when records got outcomes since the last
+/// look (`outstanding` remembers the producer's count then).
+fn check_futures_if_changed(watch: &OrderWatch, shared: &Shared, outstanding: &mut Option<usize>) {
+    let now = shared.outstanding();
+    if *outstanding != Some(now) {
+        *outstanding = Some(now);
+        watch.check_futures();
+    }
 }
 
 /// Produces `n` keyed records whose values are their index, in bursts over virtual time.
@@ -84,7 +96,8 @@ fn produce_all(run: &mut Run, n: u64) {
             let record = Record::key_value(format!("key-{key}"), i.to_string())
                 .with_timestamp(1_700_000_000_000 + i as i64);
             let by_future = i % 3 == 1;
-            let callback = (!by_future).then(|| run.watch.callback(i, key));
+            let callback = (!by_future)
+                .then(|| Box::new(run.watch.callback(i, key)) as crate::delivery::Callback);
             let future = run
                 .shared
                 .produce_at("t", record, callback, run.sim.now)
@@ -98,8 +111,9 @@ fn produce_all(run: &mut Run, n: u64) {
         let watch = run.watch.clone();
         // Let some virtual time pass between bursts.
         let mut ticks = 0;
+        let mut outstanding = None;
         run.sim.run(&mut run.sender, Duration::from_millis(3), || {
-            watch.check_futures_if_changed(shared.outstanding());
+            check_futures_if_changed(&watch, &shared, &mut outstanding);
             ticks += 1;
             ticks > 1 && shared.outstanding() == 0
         });
@@ -127,7 +141,8 @@ fn check_outcomes(run: &Run, n: u64, allow_failures: bool) -> Result<usize, Stri
             violations.len()
         ));
     }
-    let outcomes = run.watch.outcomes();
+    run.watch.check_futures();
+    let outcomes = run.watch.take_outcomes();
     if outcomes.len() as u64 != n {
         return Err(format!("{} outcomes for {n} records", outcomes.len()));
     }
@@ -433,7 +448,8 @@ fn without_idempotence_every_record_still_gets_one_outcome() {
     for seed in 0..50 {
         let mut run = setup(seed, faulty(), config(false), 4);
         produce_all(&mut run, 200);
-        assert_eq!(run.watch.outcomes().len(), 200, "seed {seed}");
+        run.watch.check_futures();
+        assert_eq!(run.watch.take_outcomes().len(), 200, "seed {seed}");
         // Without idempotence a retried batch may land after a later one: order is not
         // promised, so only the count is checked.
         let total: usize = run.sim.topics["t"].iter().map(|p| p.log.len()).sum();
