@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use kiel_protocol::record::{self, AsRecordHeader, RecordBatchBuilder, RecordHeaderRef};
 
-use crate::batch::{ProducerBatch, SendState};
+use crate::batch::{ProduceTimes, ProducerBatch, SendState, Split};
 use crate::buffer_pool::BufferPool;
 use crate::delivery::{BatchGuard, Completion, WaitingOutcome};
 use crate::error::Error;
@@ -48,7 +48,9 @@ struct OpenBatch {
     /// Resolves the records appended so far with [`Error::Closed`] if the batch is dropped
     /// unsent (the producer's runtime went away).
     guard: BatchGuard,
+    /// When its first record came (its linger counts from there).
     created: Instant,
+    produced: ProduceTimes,
     reserved: usize,
 }
 
@@ -312,6 +314,7 @@ impl Accumulator {
                     builder: RecordBatchBuilder::with_buffer(self.buffers.take()),
                     guard: BatchGuard::new(completion, partition, 0, 0),
                     created: now,
+                    produced: ProduceTimes::starting(now),
                     reserved: 0,
                 })
             }
@@ -319,6 +322,7 @@ impl Accumulator {
         open.builder.append(timestamp, key, value, headers)?;
         let index = open.guard.count;
         open.guard.count += 1;
+        open.produced.record(index, now);
         open.reserved += reserved;
         self.unsent_records += 1;
         let completion = Arc::clone(&open.guard.completion);
@@ -396,13 +400,17 @@ impl Accumulator {
                 } else if let Some(at) = open_ready_at {
                     ready_at(at);
                 }
-                let oldest = slot
-                    .queue
-                    .front()
-                    .map(|b| b.created)
-                    .or(slot.open.as_ref().map(|o| o.created));
-                if let Some(created) = oldest {
-                    let t = later(created, delivery_timeout);
+                let next_expiry = match slot.queue.front() {
+                    Some(front) if front.send.in_doubt => {
+                        front.produced.last_expiry(delivery_timeout)
+                    }
+                    Some(front) => front.produced.next_expiry(now, delivery_timeout),
+                    None => slot
+                        .open
+                        .as_ref()
+                        .and_then(|o| o.produced.next_expiry(now, delivery_timeout)),
+                };
+                if let Some(t) = next_expiry {
                     expiry_at = Some(expiry_at.map_or(t, |e| e.min(t)));
                 }
                 drained.empty &= slot.open.is_none() && slot.queue.is_empty();
@@ -448,34 +456,84 @@ impl Accumulator {
         }
     }
 
-    /// Removes every queued batch (open and closed) whose delivery deadline passed.
+    /// Takes out the records whose `delivery.timeout.ms`, counted from each one's own
+    /// `produce`, is over. Expired records at the front of a batch are split off, and the
+    /// rest stays queued; a batch whose outcome is in doubt is never split (its records
+    /// may be written together) and expires once its last record does.
     pub(crate) fn expire(&mut self, now: Instant) -> Vec<ProducerBatch> {
-        let delivery_timeout = self.config.delivery_timeout;
+        let timeout = self.config.delivery_timeout;
         let mut expired = Vec::new();
         for (topic, queues) in &mut self.topics {
             for (p, slot) in queues.iter_mut().enumerate() {
                 if slot
                     .open
                     .as_ref()
-                    .is_some_and(|o| now >= later(o.created, delivery_timeout))
+                    .is_some_and(|o| o.produced.expired(now, timeout, o.guard.count) > 0)
                 {
                     close_open(topic, p as i32, slot);
                 }
-                // Only never-sent batches and retries waiting their turn expire here; order
-                // is kept because the queue is oldest first.
-                while slot
-                    .queue
-                    .front()
-                    .is_some_and(|b| now >= later(b.created, delivery_timeout))
-                {
-                    if let Some(batch) = slot.queue.pop_front() {
-                        self.unsent_records -= batch.record_count() as usize;
-                        expired.push(batch);
+                // Oldest first: once a batch has nothing expired, the later ones have not.
+                while let Some(front) = slot.queue.pop_front() {
+                    let count = front.record_count();
+                    let over = if front.send.in_doubt {
+                        if front
+                            .produced
+                            .last_expiry(timeout)
+                            .is_some_and(|t| now >= t)
+                        {
+                            count
+                        } else {
+                            0
+                        }
+                    } else {
+                        front.produced.expired(now, timeout, count)
+                    };
+                    if over == 0 {
+                        slot.queue.push_front(front);
+                        break;
                     }
+                    if over >= count {
+                        self.unsent_records -= count as usize;
+                        expired.push(front);
+                        continue;
+                    }
+                    let retry_at = front.send.retry_at;
+                    match front.split_at(over, retry_at) {
+                        Split::Parts(head, tail) => {
+                            self.unsent_records -= over as usize;
+                            expired.push(head);
+                            slot.queue.push_front(tail);
+                        }
+                        // Unreadable (cannot happen to our own batches): it goes whole,
+                        // when its last record expires.
+                        Split::Whole(front) => slot.queue.push_front(front),
+                    }
+                    break;
                 }
             }
         }
         expired
+    }
+
+    /// Takes every batch (open ones closed) of the partitions `doomed` picks, oldest first:
+    /// they can never be sent.
+    pub(crate) fn take_partitions(
+        &mut self,
+        mut doomed: impl FnMut(&str, i32) -> bool,
+    ) -> Vec<ProducerBatch> {
+        let mut taken = Vec::new();
+        for (topic, queues) in &mut self.topics {
+            for (p, slot) in queues.iter_mut().enumerate() {
+                if (slot.open.is_some() || !slot.queue.is_empty()) && doomed(topic, p as i32) {
+                    close_open(topic, p as i32, slot);
+                    for batch in slot.queue.drain(..) {
+                        self.unsent_records -= batch.record_count() as usize;
+                        taken.push(batch);
+                    }
+                }
+            }
+        }
+        taken
     }
 
     /// Takes pending records of topics that waited longer than `max_block`, and says which
@@ -507,6 +565,25 @@ impl Accumulator {
         }
     }
 
+    /// Takes everything: every batch (open ones closed), oldest first per partition, and
+    /// every record waiting for metadata. For a producer that is going away.
+    pub(crate) fn take_all(&mut self) -> (Vec<ProducerBatch>, Vec<PendingRecord>) {
+        let mut batches = Vec::new();
+        for (topic, queues) in &mut self.topics {
+            for (p, slot) in queues.iter_mut().enumerate() {
+                close_open(topic, p as i32, slot);
+                batches.extend(slot.queue.drain(..));
+            }
+        }
+        let waiting = std::mem::take(&mut self.pending)
+            .into_values()
+            .flatten()
+            .collect();
+        self.unsent_records = 0;
+        self.pending_bytes = 0;
+        (batches, waiting)
+    }
+
     /// When the oldest record waiting for metadata gives up (`max.block.ms`).
     pub(crate) fn next_pending_expiry(&self, max_block: Duration) -> Option<Instant> {
         self.pending
@@ -526,7 +603,7 @@ fn close_open(topic: &Arc<str>, partition: i32, slot: &mut PartitionQueue) {
             guard: open.guard,
             builder: Some(open.builder),
             data: None,
-            created: open.created,
+            produced: open.produced,
             reserved: open.reserved,
             send: SendState::default(),
         });

@@ -4,6 +4,12 @@
 //! background task; its methods block the calling thread. Do not call them from inside an
 //! async runtime (tokio panics when a runtime blocks inside another).
 //!
+//! **Dropping** a blocking producer closes it as [`Producer::close`] does, as Java's
+//! `close()` without a timeout does: it blocks until every record produced has its outcome
+//! (bounded by `delivery.timeout.ms`), callbacks included, then stops. Only when it is
+//! dropped inside an async runtime, where it cannot block, do the records still unanswered
+//! get [`Error::Closed`] instead (every record still gets exactly one outcome).
+//!
 //! ```no_run
 //! let producer = kiel::blocking::Producer::new("127.0.0.1:9092")?;
 //! let metadata = producer.send("events", kiel::Record::value("hello"))?;
@@ -25,7 +31,7 @@ use crate::record::{Record, RecordMetadata};
 #[derive(Debug)]
 pub struct DeliveryHandle {
     future: crate::DeliveryFuture,
-    runtime: std::sync::Arc<tokio::runtime::Runtime>,
+    runtime: std::sync::Arc<OwnedRuntime>,
 }
 
 impl DeliveryHandle {
@@ -39,7 +45,7 @@ impl DeliveryHandle {
 #[derive(Debug)]
 pub struct Producer {
     inner: crate::Producer,
-    runtime: std::sync::Arc<tokio::runtime::Runtime>,
+    runtime: std::sync::Arc<OwnedRuntime>,
 }
 
 impl Producer {
@@ -57,10 +63,8 @@ impl Producer {
             .thread_name("kiel-producer")
             .enable_all()
             .build()
-            .map_err(|e| Error::Connection {
-                broker: String::new(),
-                message: format!("cannot start the producer's runtime: {e}"),
-            })?;
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let runtime = OwnedRuntime(Some(runtime));
         let inner = runtime.block_on(crate::Producer::from_config(config))?;
         Ok(Self {
             inner,
@@ -117,8 +121,50 @@ impl Producer {
         self.inner.unsent_count()
     }
 
-    /// Winds down (see [`crate::Producer::close`]) and blocks until done.
+    /// Winds down (see [`crate::Producer::close`]) and blocks until done. Dropping the
+    /// producer does the same.
     pub fn close(self) {
-        self.runtime.block_on(self.inner.close());
+        drop(self);
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        let (runtime, inner) = (&self.runtime, &self.inner);
+        // On a thread of its own: `block_on` panics on a thread that drives async tasks, and
+        // a producer may be dropped anywhere. This thread waits for it all the same.
+        std::thread::scope(|scope| {
+            let closing = scope.spawn(|| runtime.block_on(inner.close()));
+            if closing.join().is_err() {
+                tracing::error!("closing the blocking producer panicked");
+            }
+        });
+    }
+}
+
+/// The producer's runtime. Dropped where nothing may block (inside another runtime), it is
+/// shut down in the background instead of waited for, which tokio would refuse.
+#[derive(Debug)]
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for OwnedRuntime {
+    type Target = tokio::runtime::Runtime;
+
+    fn deref(&self) -> &Self::Target {
+        match &self.0 {
+            Some(runtime) => runtime,
+            // Taken only in drop.
+            None => unreachable!("the runtime is there until the owner is dropped"),
+        }
+    }
+}
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            }
+        }
     }
 }

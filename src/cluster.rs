@@ -28,6 +28,8 @@ use kiel_protocol::messages::metadata::MetadataResponse;
 use kiel_protocol::messages::produce::NodeEndpoint;
 use kiel_protocol::ErrorCode;
 
+use crate::time::later;
+
 /// A broker's address as Metadata gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct BrokerAddress {
@@ -117,6 +119,8 @@ pub(crate) struct ClusterState {
     last_refresh: Option<Instant>,
     last_attempt: Option<Instant>,
     stale: bool,
+    /// A topic never asked about was added: the next refresh need not wait out the backoff.
+    new_topic: bool,
     in_flight: bool,
 }
 
@@ -132,6 +136,7 @@ impl ClusterState {
             last_refresh: None,
             last_attempt: None,
             stale: true,
+            new_topic: false,
             in_flight: false,
         }
     }
@@ -161,10 +166,14 @@ impl ClusterState {
             .leader
     }
 
-    /// Adds a topic to the set the producer asks about; a new one makes a refresh due.
+    /// Adds a topic to the set the producer asks about. A new one makes a refresh due at
+    /// once, without waiting out the backoff of the last refresh (as Java's
+    /// `requestUpdateForNewTopics`): the backoff is there to space out retries, not to delay
+    /// a question never asked.
     pub(crate) fn want_topic(&mut self, topic: &Arc<str>) {
         if self.wanted.insert(Arc::clone(topic)) && !self.topics.contains_key(topic) {
             self.stale = true;
+            self.new_topic = true;
         }
     }
 
@@ -190,13 +199,15 @@ impl ClusterState {
         let aged = self
             .last_refresh
             .is_none_or(|t| now.saturating_duration_since(t) >= self.max_age);
-        let backed_off = self
-            .last_attempt
-            .is_none_or(|t| now.saturating_duration_since(t) >= self.backoff);
+        let backed_off = self.new_topic
+            || self
+                .last_attempt
+                .is_none_or(|t| now.saturating_duration_since(t) >= self.backoff);
         if (self.stale || aged) && backed_off {
             self.in_flight = true;
             self.last_attempt = Some(now);
             self.stale = false;
+            self.new_topic = false;
             let mut topics: Vec<Arc<str>> = self.wanted.iter().cloned().collect();
             topics.sort();
             return Some(topics);
@@ -209,9 +220,11 @@ impl ClusterState {
         if self.in_flight {
             return None;
         }
-        let due_by_age = self.last_refresh.map(|t| t + self.max_age);
-        let due_by_stale = if self.stale {
-            Some(self.last_attempt.map_or(now, |t| t + self.backoff))
+        let due_by_age = self.last_refresh.map(|t| later(t, self.max_age));
+        let due_by_stale = if self.new_topic {
+            Some(now)
+        } else if self.stale {
+            Some(self.last_attempt.map_or(now, |t| later(t, self.backoff)))
         } else {
             None
         };
@@ -451,6 +464,36 @@ mod tests {
             c.poll_refresh(t0 + Duration::from_secs(301)).is_some(),
             "max age"
         );
+    }
+
+    #[test]
+    fn a_new_topic_is_asked_about_at_once_but_a_missing_one_is_retried_after_the_backoff() {
+        let t0 = Instant::now();
+        let mut c = ClusterState::new(Duration::from_secs(300), Duration::from_millis(100));
+        // The bootstrap refresh, with no topic yet.
+        assert!(c.poll_refresh(t0).is_some());
+        c.apply_metadata(&response(vec![]), t0);
+        // A first record for a new topic comes right after: no 100 ms wait for it.
+        let t1 = t0 + Duration::from_millis(1);
+        c.want_topic(&Arc::from("new"));
+        assert_eq!(c.next_refresh_at(t1), Some(t1));
+        assert_eq!(c.poll_refresh(t1).as_deref(), Some(&[Arc::from("new")][..]));
+        // It does not exist yet: asking again waits the backoff.
+        c.apply_metadata(&response(vec![topic("new", 3, &[])]), t1);
+        c.mark_stale();
+        assert_eq!(c.poll_refresh(t1 + Duration::from_millis(50)), None);
+        assert!(c.poll_refresh(t1 + Duration::from_millis(100)).is_some());
+    }
+
+    #[test]
+    fn forever_as_max_age_and_backoff_does_not_overflow() {
+        let t0 = Instant::now();
+        let mut c = ClusterState::new(Duration::MAX, Duration::MAX);
+        assert!(c.poll_refresh(t0).is_some());
+        c.apply_metadata(&response(vec![]), t0);
+        c.mark_stale();
+        assert!(c.next_refresh_at(t0).is_some_and(|t| t > t0));
+        assert_eq!(c.poll_refresh(t0 + Duration::from_secs(3600)), None);
     }
 
     #[test]

@@ -7,7 +7,6 @@
 //! - quinn's `Endpoint`/`Connection` driver over the sans-IO quinn-proto (the model)
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use crate::connection::{self, ConnectionConfig, ConnectionHandle, ConnectionId};
 use crate::error::Error;
 use crate::sender::{Action, Sender};
 use crate::shared::Shared;
+use crate::time::later;
 
 /// Runs the producer until it is closed and drained. `ready` is answered once the cluster's
 /// brokers are known, or with the error that stopped the bootstrap.
@@ -30,7 +30,7 @@ pub(crate) async fn run(shared: Arc<Shared>, ready: oneshot::Sender<Result<(), E
         max_frame_size: shared.config.max_request_size.max(100 * 1024 * 1024),
     };
     let mut ready = Some(ready);
-    let bootstrap_deadline = Instant::now() + shared.config.max_block;
+    let bootstrap_deadline = later(Instant::now(), shared.config.max_block);
     loop {
         let now = Instant::now();
         for action in sender.poll(now) {
@@ -87,7 +87,7 @@ pub(crate) async fn run(shared: Arc<Shared>, ready: oneshot::Sender<Result<(), E
         }
         let wake_at = sender
             .next_wakeup(now)
-            .map_or(now + Duration::from_secs(3600), |t| t.max(now));
+            .map_or(later(now, Duration::from_secs(3600)), |t| t.max(now));
         tokio::select! {
             _ = shared.wake_driver.notified() => {}
             event = events.recv() => {
@@ -103,7 +103,7 @@ pub(crate) async fn run(shared: Arc<Shared>, ready: oneshot::Sender<Result<(), E
         }
     }
     drop(conns);
-    shared.closed.store(true, Ordering::Release);
-    shared.progress.notify_waiters();
+    drop(sender);
+    shared.finished();
     tracing::debug!("producer driver stopped");
 }

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use kiel_protocol::ErrorCode;
 use thiserror::Error;
 
+pub use crate::connection::ConnectionError;
+
 /// Everything that can go wrong in the producer.
 #[derive(Debug, Clone, Error)]
 #[non_exhaustive]
@@ -107,6 +109,13 @@ pub enum Error {
         /// The last error seen for the record's batch, if any.
         last_error: Option<Box<Self>>,
     },
+    /// Why a record was never sent: only as the `last_error` of a
+    /// [`Error::DeliveryTimeout`], when no attempt was made that could have failed.
+    #[error("never sent: {reason}")]
+    NotSent {
+        /// What it was waiting for (a leader, a connection, earlier batches, ...).
+        reason: String,
+    },
     /// No broker of the bootstrap list could be reached.
     #[error("no bootstrap broker reachable ({brokers}): {last_error}")]
     Bootstrap {
@@ -124,13 +133,16 @@ pub enum Error {
         reason: String,
     },
     /// A network or connection failure.
-    #[error("connection to {broker} failed: {message}")]
+    #[error("connection to {broker} failed: {cause}")]
     Connection {
         /// The broker address.
         broker: String,
         /// What happened.
-        message: String,
+        cause: ConnectionError,
     },
+    /// The producer's own runtime (of the blocking facade) could not be started.
+    #[error("cannot start the producer's runtime: {0}")]
+    Runtime(String),
     /// A broker's answer could not be decoded.
     #[error("protocol error from {broker}: {source}")]
     Protocol {
@@ -162,10 +174,8 @@ impl Error {
     /// Whether trying the same thing again later may succeed.
     pub fn is_retriable(&self) -> bool {
         match self {
-            Self::QueueFull { .. }
-            | Self::MetadataWaitFull { .. }
-            | Self::Connection { .. }
-            | Self::Timeout(_) => true,
+            Self::QueueFull { .. } | Self::MetadataWaitFull { .. } | Self::Timeout(_) => true,
+            Self::Connection { cause, .. } => !cause.is_fatal(),
             Self::Broker { code, .. } => code.is_retriable(),
             Self::DeliveryTimeout { .. } => true,
             _ => false,

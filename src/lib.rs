@@ -43,7 +43,7 @@ mod topic;
 
 pub use config::{Acks, ProducerConfig};
 pub use delivery::DeliveryFuture;
-pub use error::{Error, Result};
+pub use error::{ConnectionError, Error, Result};
 pub use kiel_protocol::Compression;
 pub use producer::{Producer, ProducerBuilder};
 pub use record::{Header, Record, RecordMetadata, TimestampType};

@@ -16,11 +16,22 @@
 //! - Records of one partition are acknowledged in the order they were produced. With
 //!   idempotence (the default) this holds across retries too.
 //! - Every record gets exactly one outcome: its offset, or an error (refused by the broker,
-//!   `delivery.timeout.ms` passed, or the producer shut down).
-//! - Dropping every handle of a producer without calling [`Producer::close`] does not lose
-//!   records: the background task keeps sending what was produced (bounded by
-//!   `delivery.timeout.ms`) and then stops, and the futures still resolve. If the tokio
-//!   runtime itself shuts down first, unresolved records resolve with [`Error::Closed`].
+//!   `delivery.timeout.ms` passed, or the producer shut down). The records of one partition
+//!   get theirs in the order they were produced: callbacks run in that order, and a
+//!   record's future is never ready before an earlier record's of the same partition (a
+//!   batch that fails while an earlier one still retries waits for it).
+//!
+//! # Dropping
+//!
+//! Dropping means closing, as Java's `close()` without a timeout: nothing produced is lost
+//! or left without an outcome.
+//! - Dropping every handle of a producer without calling [`Producer::close`]: the background
+//!   task keeps sending what was produced (bounded by `delivery.timeout.ms`), then stops;
+//!   futures resolve and callbacks run as usual.
+//! - Dropping a [`blocking::Producer`](crate::blocking::Producer) blocks until that is done.
+//! - If the tokio runtime shuts down first (the background task is dropped with it), every
+//!   record still without an outcome gets [`Error::Closed`] at once, even one that may have
+//!   been written: its answer can no longer be read.
 //!
 //! # References
 //! - Java `KafkaProducer` (send / flush / close semantics)
@@ -38,6 +49,7 @@ use crate::error::{Error, Result};
 use crate::partitioner::{Partitioner, PartitionerKind};
 use crate::record::{Record, RecordMetadata};
 use crate::shared::{Shared, TopicInterest};
+use crate::time::later;
 
 struct Inner {
     shared: Arc<Shared>,
@@ -157,7 +169,7 @@ impl Producer {
     /// future without waiting for the acknowledgement.
     pub async fn enqueue(&self, topic: &str, record: Record) -> Result<DeliveryFuture> {
         let shared = &self.inner.shared;
-        let deadline = Instant::now() + shared.config.max_block;
+        let deadline = later(Instant::now(), shared.config.max_block);
         let mut record = Some(record);
         loop {
             let freed = shared.memory_freed.notified();
@@ -193,7 +205,7 @@ impl Producer {
         let shared = &self.inner.shared;
         crate::topic::validate_topic_name(topic)?;
         let max_block = shared.config.max_block;
-        let deadline = Instant::now() + max_block;
+        let deadline = later(Instant::now(), max_block);
         let mut asked = false;
         loop {
             let published = shared.topics_published.notified();
@@ -216,7 +228,7 @@ impl Producer {
                 shared.topic_interest(topic, TopicInterest::GaveUp);
                 return Err(Error::TopicNotFound {
                     topic: topic.to_owned(),
-                    waited_ms: max_block.as_millis() as u64,
+                    waited_ms: crate::time::millis(max_block),
                     reason: kiel_protocol::ErrorCode::UnknownTopicOrPartition,
                 });
             }
@@ -229,7 +241,7 @@ impl Producer {
     pub async fn flush(&self, timeout: Duration) -> usize {
         let shared = &self.inner.shared;
         shared.begin_flush();
-        let deadline = Instant::now() + timeout;
+        let deadline = later(Instant::now(), timeout);
         let remaining = loop {
             let progress = shared.progress.notified();
             tokio::pin!(progress);

@@ -138,6 +138,12 @@ impl Shared {
         self.wake_driver.notify_one();
     }
 
+    /// The producer's task has ended: nothing more will be sent.
+    pub(crate) fn finished(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.progress.notify_waiters();
+    }
+
     /// `count` records got their outcome; `reserved` bytes of buffer are free again.
     pub(crate) fn records_finished(&self, count: usize, reserved: usize) {
         self.outstanding.fetch_sub(count, Ordering::AcqRel);

@@ -34,7 +34,7 @@ use kiel_protocol::{Decode, Encode, ErrorCode, Request};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::connection::{ConnectionEvent, ConnectionId};
+use crate::connection::{ConnectionError, ConnectionEvent, ConnectionId};
 use crate::sender::{Action, Sender};
 
 /// Probabilities of the faults the simulation injects, per request.
@@ -186,7 +186,7 @@ impl SimCluster {
                 at,
                 ConnectionEvent::Closed {
                     id,
-                    reason: reason.to_owned(),
+                    error: ConnectionError::Io(reason.to_owned()),
                 },
             );
         }
@@ -213,7 +213,7 @@ impl SimCluster {
                         at,
                         ConnectionEvent::Closed {
                             id,
-                            reason: "refused".into(),
+                            error: ConnectionError::Refused,
                         },
                     );
                     return;

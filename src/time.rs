@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 /// How far "forever" lies: about 30 years, far enough that no deadline beyond it matters.
-const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+pub(crate) const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// `now + after`, or a far future (about 30 years from `now`) when that does not fit or is
 /// further away.
@@ -18,6 +18,11 @@ pub(crate) fn later(now: Instant, after: Duration) -> Instant {
     now.checked_add(after.min(FOREVER))
         .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
         .unwrap_or(now)
+}
+
+/// `duration` in whole milliseconds, saturating at `u64::MAX` (for error messages).
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

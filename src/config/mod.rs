@@ -375,7 +375,12 @@ impl ProducerConfig {
                 "must be positive",
             ));
         }
-        if self.delivery_timeout < self.linger.saturating_add(self.request_timeout) {
+        // Anything from about 30 years on is forever: two of them are not more than one.
+        let one_attempt = self
+            .linger
+            .saturating_add(self.request_timeout)
+            .min(crate::time::FOREVER);
+        if self.delivery_timeout < one_attempt {
             return Err(Error::config(
                 "delivery.timeout.ms",
                 format!(
@@ -572,6 +577,7 @@ mod tests {
         assert!(ProducerConfig::from_properties([
             ("bootstrap.servers", "a:1"),
             ("delivery.timeout.ms", &u64::MAX.to_string()),
+            ("request.timeout.ms", &u64::MAX.to_string()),
             ("max.block.ms", &u64::MAX.to_string()),
         ])
         .is_ok());

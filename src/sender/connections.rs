@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::{Action, ConnState, Endpoint, InFlight, InFlightKind, Sender, Versions};
-use crate::connection::{ConnectionEvent, ConnectionId};
+use crate::connection::{ConnectionError, ConnectionEvent, ConnectionId};
 use crate::delivery::Acked;
 use crate::error::Error;
 use crate::session::Answer;
@@ -113,6 +113,9 @@ impl Sender {
                             });
                         }
                     }
+                    if let Endpoint::Broker(broker) = endpoint {
+                        self.unreachable_brokers.remove(&broker);
+                    }
                     self.conns.insert(
                         endpoint,
                         ConnState::Ready {
@@ -123,7 +126,7 @@ impl Sender {
                     );
                 }
             }
-            ConnectionEvent::Closed { id, reason } => self.connection_lost(id, &reason, now),
+            ConnectionEvent::Closed { id, error } => self.connection_lost(id, error, now),
             ConnectionEvent::Written { id, correlation_id } => {
                 if let Some(flight) = self.in_flight.remove(&(id, correlation_id)) {
                     self.request_done(&flight.endpoint);
@@ -158,7 +161,7 @@ impl Sender {
         }
     }
 
-    fn connection_lost(&mut self, id: ConnectionId, reason: &str, now: Instant) {
+    fn connection_lost(&mut self, id: ConnectionId, cause: ConnectionError, now: Instant) {
         let Some(endpoint) = self.by_id.remove(&id) else {
             return;
         };
@@ -172,6 +175,14 @@ impl Sender {
                 },
             );
         }
+        if let Endpoint::Broker(broker) = endpoint {
+            self.connection_errors.insert(broker, cause.to_string());
+            if cause.is_fatal() {
+                // No retry can fix it: what is bound for this broker fails at once.
+                tracing::error!(broker, %cause, "broker unusable");
+                self.unreachable_brokers.insert(broker, cause.clone());
+            }
+        }
         if let Endpoint::Bootstrap(i) = endpoint {
             let address = self
                 .config
@@ -180,12 +191,12 @@ impl Sender {
                 .cloned()
                 .unwrap_or_default();
             self.bootstrap_failures
-                .insert(i, format!("{address}: {reason}"));
+                .insert(i, format!("{address}: {cause}"));
         }
         if !was_ready {
-            tracing::debug!(connection = id, reason, "connect failed");
+            tracing::debug!(connection = id, %cause, "connect failed");
         } else {
-            tracing::info!(connection = id, reason, "connection lost");
+            tracing::info!(connection = id, %cause, "connection lost");
         }
         self.cluster.mark_stale();
         let keys: Vec<(ConnectionId, i32)> = self
@@ -196,7 +207,7 @@ impl Sender {
             .collect();
         let error = Error::Connection {
             broker: self.address(&endpoint).unwrap_or_default(),
-            message: reason.to_owned(),
+            cause,
         };
         for key in keys {
             if let Some(flight) = self.in_flight.remove(&key) {
@@ -229,7 +240,7 @@ impl Sender {
         for id in late {
             tracing::warn!(connection = id, "request timed out; closing the connection");
             actions.push(Action::Close { id });
-            self.connection_lost(id, "request timed out", now);
+            self.connection_lost(id, ConnectionError::RequestTimeout, now);
         }
     }
 }

@@ -30,7 +30,7 @@ use kiel_protocol::Request;
 use crate::batch::ProducerBatch;
 use crate::cluster::ClusterState;
 use crate::config::ProducerConfig;
-use crate::connection::{ConnectionId, FrameChunks};
+use crate::connection::{ConnectionError, ConnectionId, FrameChunks};
 use crate::error::Error;
 use crate::session::{ProducerSession, SessionConfig};
 use crate::shared::Shared;
@@ -156,6 +156,11 @@ pub(crate) struct Sender {
     bootstrap_failures: BTreeMap<usize, String>,
     /// Topics with records waiting for their metadata.
     waiting_topics: BTreeSet<Arc<str>>,
+    /// Why each broker's last connection ended or failed to open.
+    connection_errors: BTreeMap<i32, String>,
+    /// Brokers whose last connection failed in a way no retry fixes (not a Kafka broker,
+    /// and later: authentication, TLS): records bound for them fail at once.
+    unreachable_brokers: BTreeMap<i32, ConnectionError>,
     /// What the last drain saw of the unsent side.
     unsent: UnsentSummary,
 }
@@ -192,6 +197,8 @@ impl Sender {
             fatal: None,
             bootstrap_failures: BTreeMap::new(),
             waiting_topics: BTreeSet::new(),
+            connection_errors: BTreeMap::new(),
+            unreachable_brokers: BTreeMap::new(),
             unsent: UnsentSummary::default(),
         }
     }
@@ -238,6 +245,27 @@ impl Sender {
         self.session.nothing_in_flight() && self.unsent.empty
     }
 
+    /// Fails everything still held with [`Error::Closed`]: requests in flight, queued and
+    /// open batches, records waiting for metadata; and marks the producer closed. For when
+    /// the producer's task is dropped before it could drain (its runtime shut down).
+    fn abandon(&mut self) {
+        self.shared.begin_close();
+        let in_flight = std::mem::take(&mut self.in_flight);
+        for flight in in_flight.into_values() {
+            if let InFlightKind::Produce { batches, .. } = flight.kind {
+                for batch in batches {
+                    self.resolve(batch, Err(Error::Closed));
+                }
+            }
+        }
+        let (batches, waiting) = self.shared.lock_accumulator().take_all();
+        for batch in batches {
+            self.resolve(batch, Err(Error::Closed));
+        }
+        self.shared.fail_waiting(waiting, &Error::Closed);
+        self.shared.finished();
+    }
+
     /// Decides what to do now.
     pub(crate) fn poll(&mut self, now: Instant) -> Vec<Action> {
         let mut actions = Vec::new();
@@ -277,5 +305,14 @@ impl Sender {
         .into_iter()
         .flatten()
         .min()
+    }
+}
+
+impl Drop for Sender {
+    /// A sender dropped with work left (its task was dropped with the runtime) fails that
+    /// work with [`Error::Closed`], so every record still gets exactly one outcome; after a
+    /// drained close there is nothing left and this does nothing.
+    fn drop(&mut self) {
+        self.abandon();
     }
 }

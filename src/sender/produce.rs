@@ -15,16 +15,13 @@ use kiel_protocol::messages::produce::{
     PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse,
     TopicProduceData,
 };
-use kiel_protocol::record::{
-    increment_sequence, patch_producer_state, BatchOptions, RecordBatch, RecordBatchBuilder,
-    RecordHeaderRef,
-};
+use kiel_protocol::record::{patch_producer_state, BatchOptions};
 use kiel_protocol::{Compression, ErrorCode};
 
 use super::{Action, ConnState, Endpoint, InFlightKind, Sender};
-use crate::batch::{ProducerBatch, SendState};
+use crate::batch::{ProducerBatch, Split};
 use crate::cluster::LeaderHint;
-use crate::delivery::{Acked, BatchGuard};
+use crate::delivery::Acked;
 use crate::error::Error;
 use crate::session::{Answer, Stamp, Verdict};
 
@@ -332,66 +329,24 @@ impl Sender {
     /// Splits a batch the broker found too large into two halves (keeping the sequence
     /// numbers it covered), and queues them in its place.
     fn split(&mut self, batch: ProducerBatch, now: Instant) {
-        let decoded = batch.data.clone().map(|mut d| RecordBatch::decode(&mut d));
-        let Some(Ok(decoded)) = decoded else {
-            let error = Error::Broker {
-                code: ErrorCode::MessageTooLarge,
-                topic: batch.topic.to_string(),
-                partition: batch.partition,
-                message: Some("could not split the batch".into()),
-            };
-            self.session.gave_up(&batch);
-            self.resolve(batch, Err(error));
-            return;
-        };
-        let records = &decoded.records;
-        let half = records.len() / 2;
-        tracing::info!(topic = %batch.topic, partition = batch.partition, records = records.len(), "splitting a batch the broker found too large");
-        let mut halves = Vec::new();
-        for (offset, part) in [(0usize, &records[..half]), (half, &records[half..])] {
-            let mut builder = RecordBatchBuilder::with_capacity(batch.size());
-            for r in part {
-                let headers: Vec<RecordHeaderRef<'_>> = r
-                    .headers
-                    .iter()
-                    .map(|h| RecordHeaderRef::new(&h.key, h.value.as_deref()))
-                    .collect();
-                // Cannot fail: these records fitted in one batch before.
-                let _ = builder.append(
-                    r.timestamp(&decoded),
-                    r.key.as_deref(),
-                    r.value.as_deref(),
-                    &headers,
-                );
+        let count = batch.record_count();
+        tracing::info!(topic = %batch.topic, partition = batch.partition, records = count, "splitting a batch the broker found too large");
+        match batch.split_at(count / 2, Some(now)) {
+            Split::Parts(head, tail) => self
+                .shared
+                .lock_accumulator()
+                .requeue_front(vec![head, tail]),
+            Split::Whole(batch) => {
+                let error = Error::Broker {
+                    code: ErrorCode::MessageTooLarge,
+                    topic: batch.topic.to_string(),
+                    partition: batch.partition,
+                    message: Some("could not split the batch".into()),
+                };
+                self.session.gave_up(&batch);
+                self.resolve(batch, Err(error));
             }
-            let sequence = batch.send.sequence.map(|mut s| {
-                s.base = increment_sequence(s.base, offset as i32);
-                s
-            });
-            halves.push(ProducerBatch {
-                topic: Arc::clone(&batch.topic),
-                partition: batch.partition,
-                builder: Some(builder),
-                data: None,
-                guard: BatchGuard::new(
-                    Arc::clone(&batch.guard.completion),
-                    batch.partition,
-                    batch.guard.first_index + offset as u32,
-                    part.len() as u32,
-                ),
-                created: batch.created,
-                reserved: if offset == 0 { batch.reserved } else { 0 },
-                send: SendState {
-                    attempts: batch.send.attempts,
-                    retry_at: Some(now),
-                    sequence,
-                    in_doubt: false,
-                    last_error: None,
-                },
-            });
         }
-        batch.guard.disarm();
-        self.shared.lock_accumulator().requeue_front(halves);
     }
 
     /// Resolves a batch's records and returns its memory.
@@ -406,27 +361,92 @@ impl Sender {
         self.shared.records_finished(count, reserved);
     }
 
+    /// What a batch that was never sent was waiting for, as an error to report.
+    fn why_not_sent(&self, batch: &ProducerBatch) -> Error {
+        let (topic, partition) = (&batch.topic, batch.partition);
+        let reason = match self.cluster.leader_for(topic, partition) {
+            None => match self.cluster.missing(topic) {
+                Some(missing) => format!("the brokers answer {} for topic {topic}", missing.error),
+                None => format!("no leader is known for {topic}-{partition}"),
+            },
+            Some(leader) => {
+                let endpoint = Endpoint::Broker(leader);
+                let address = self.address(&endpoint).unwrap_or_default();
+                let last = self
+                    .connection_errors
+                    .get(&leader)
+                    .map(|e| format!(" (last: {e})"))
+                    .unwrap_or_default();
+                match self.conns.get(&endpoint) {
+                    Some(ConnState::Ready { .. }) if !self.session.ready_to_send() => {
+                        "waiting for a producer id (InitProducerId)".to_owned()
+                    }
+                    Some(ConnState::Ready { .. }) => format!(
+                        "waiting behind earlier batches of {topic}-{partition} in flight to \
+                         broker {leader} at {address}"
+                    ),
+                    Some(ConnState::Connecting { .. }) => {
+                        format!("connecting to broker {leader} at {address}{last}")
+                    }
+                    Some(ConnState::Backoff { .. }) | None => {
+                        format!("no connection to broker {leader} at {address}{last}")
+                    }
+                }
+            }
+        };
+        let reason = match self.session.last_error(topic, partition) {
+            Some(e) => format!("{reason}; the partition's last error: {e}"),
+            None => reason,
+        };
+        Error::NotSent { reason }
+    }
+
     /// Fails what waited too long: queued batches past `delivery.timeout.ms`, and records
     /// that waited `max.block.ms` for their topic's metadata.
     pub(super) fn expire(&mut self, now: Instant) {
         let max_block = self.config.max_block;
-        let (expired, waiting, next_waiting) = {
+        let cluster = &self.cluster;
+        let unreachable = &self.unreachable_brokers;
+        let (doomed, expired, waiting, next_waiting) = {
             let mut acc = self.shared.lock_accumulator();
+            let doomed = if unreachable.is_empty() {
+                Vec::new()
+            } else {
+                acc.take_partitions(|topic, partition| {
+                    cluster
+                        .leader_for(topic, partition)
+                        .is_some_and(|leader| unreachable.contains_key(&leader))
+                })
+            };
             let expired = acc.expire(now);
             let waiting = acc.expire_pending(now, max_block);
-            (expired, waiting, acc.next_pending_expiry(max_block))
+            (doomed, expired, waiting, acc.next_pending_expiry(max_block))
         };
+        for batch in doomed {
+            let leader = self.cluster.leader_for(&batch.topic, batch.partition);
+            let Some((broker, cause)) =
+                leader.and_then(|l| self.unreachable_brokers.get(&l).map(|c| (l, c.clone())))
+            else {
+                continue;
+            };
+            self.session.gave_up(&batch);
+            let error = Error::Connection {
+                broker: self.address(&Endpoint::Broker(broker)).unwrap_or_default(),
+                cause,
+            };
+            self.resolve(batch, Err(error));
+        }
         self.unsent.next_waiting_expiry_at = next_waiting;
         for batch in expired {
             self.session.gave_up(&batch);
-            let last_error = batch.send.last_error.clone().or_else(|| {
-                self.session
-                    .last_error(&batch.topic, batch.partition)
-                    .cloned()
-            });
+            let last_error = batch
+                .send
+                .last_error
+                .clone()
+                .unwrap_or_else(|| self.why_not_sent(&batch));
             let error = Error::DeliveryTimeout {
-                timeout_ms: self.config.delivery_timeout.as_millis() as u64,
-                last_error: last_error.map(Box::new),
+                timeout_ms: crate::time::millis(self.config.delivery_timeout),
+                last_error: Some(Box::new(last_error)),
             };
             self.resolve(batch, Err(error));
         }
@@ -434,7 +454,7 @@ impl Sender {
             let missing = self.cluster.missing(&topic);
             let error = Error::TopicNotFound {
                 topic: topic.to_string(),
-                waited_ms: self.config.max_block.as_millis() as u64,
+                waited_ms: crate::time::millis(self.config.max_block),
                 reason: missing.map_or(ErrorCode::UnknownTopicOrPartition, |m| m.error),
             };
             self.shared.fail_waiting([record], &error);

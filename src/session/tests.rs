@@ -61,7 +61,7 @@ fn batch(records: u32) -> ProducerBatch {
         builder: Some(builder),
         data: None,
         guard: BatchGuard::new(completion, 0, 0, records),
-        created: Instant::now(),
+        produced: crate::batch::ProduceTimes::starting(Instant::now()),
         reserved: 0,
         send: SendState::default(),
     }
@@ -115,7 +115,7 @@ fn refused(code: ErrorCode) -> Answer {
 fn lost() -> Answer {
     Answer::Lost(Error::Connection {
         broker: "b:1".into(),
-        message: "reset".into(),
+        cause: crate::ConnectionError::Io("reset".into()),
     })
 }
 

@@ -1,26 +1,36 @@
-//! One tokio task per broker connection. It owns the socket, does the ApiVersions handshake,
-//! writes whole frames in the order it is given them, and matches responses to requests by
-//! order and correlation id (a broker answers requests on one connection in order).
+//! One tokio task per broker connection. It owns the stream, makes the connection usable
+//! ([`handshake`]: ApiVersions, later SASL), writes whole frames in the order it is given
+//! them, and matches responses to requests by order and correlation id (a broker answers
+//! requests on one connection in order).
+//!
+//! The task is generic over its [`Transport`]: a TCP stream today, a TLS stream wrapping one
+//! tomorrow, with no second copy of the task.
 //!
 //! Any IO or framing error *poisons* the connection: the task reports
-//! [`ConnectionEvent::Closed`] once and ends, and the driver fails over everything that was in
-//! flight on it. Dropping the [`ConnectionHandle`] closes the connection.
+//! [`ConnectionEvent::Closed`] once, with a typed [`ConnectionError`], and ends, and the
+//! driver fails over everything that was in flight on it. Dropping the
+//! [`ConnectionHandle`] closes the connection.
 //!
 //! # References
-//! - Kafka protocol guide, "Network" (ordering, pipelining) and "Retrieving Supported API
-//!   versions"; KIP-511 (ApiVersions v3, client software name)
+//! - Kafka protocol guide, "Network" (ordering, pipelining)
+//! - rskafka `messenger.rs`, tokio-postgres `connection.rs` (the task shape)
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use kiel_protocol::frame::{encode_request, peek_correlation_id, FrameReader};
-use kiel_protocol::messages::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
-use kiel_protocol::Request;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use kiel_protocol::frame::{peek_correlation_id, FrameReader};
+use kiel_protocol::messages::api_versions::ApiVersion;
+use kiel_protocol::DecodeError;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+
+mod error;
+mod handshake;
+
+pub use error::ConnectionError;
 
 /// Identifies one connection (not one broker: a broker gets a new id per reconnect).
 pub(crate) type ConnectionId = u64;
@@ -45,7 +55,30 @@ pub(crate) enum ConnectionEvent {
         correlation_id: i32,
     },
     /// The connection failed or closed; nothing more will come from it.
-    Closed { id: ConnectionId, reason: String },
+    Closed {
+        id: ConnectionId,
+        error: ConnectionError,
+    },
+}
+
+/// A byte stream a connection runs over, split into halves that read and write
+/// independently.
+pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// The reading half.
+    type Read: AsyncRead + Unpin + Send;
+    /// The writing half.
+    type Write: AsyncWrite + Unpin + Send;
+    /// Splits the stream.
+    fn split(self) -> (Self::Read, Self::Write);
+}
+
+impl Transport for TcpStream {
+    type Read = tokio::net::tcp::OwnedReadHalf;
+    type Write = tokio::net::tcp::OwnedWriteHalf;
+
+    fn split(self) -> (Self::Read, Self::Write) {
+        self.into_split()
+    }
 }
 
 /// One request frame, size prefix included, as the chunks it was encoded into (written back
@@ -124,74 +157,64 @@ pub(crate) fn spawn(
 ) -> ConnectionHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let reason = match run(id, &address, &config, rx, &events).await {
-            Ok(()) => "closed by the producer".to_owned(),
+        let error = match run(id, &address, &config, rx, &events).await {
+            Ok(()) => ConnectionError::ClosedByProducer,
             Err(e) => e,
         };
-        tracing::debug!(connection = id, %address, %reason, "connection closed");
-        let _ = events.send(ConnectionEvent::Closed { id, reason });
+        tracing::debug!(connection = id, %address, %error, "connection closed");
+        let _ = events.send(ConnectionEvent::Closed { id, error });
     });
     ConnectionHandle { tx }
 }
 
-const SOFTWARE_NAME: &str = "kiel";
-
-async fn read_frame(
-    stream: &mut TcpStream,
-    buf: &mut BytesMut,
-    reader: &FrameReader,
-) -> Result<Bytes, String> {
-    loop {
-        if let Some(frame) = reader.next_frame(buf).map_err(|e| e.to_string())? {
-            return Ok(frame);
-        }
-        if stream.read_buf(buf).await.map_err(|e| e.to_string())? == 0 {
-            return Err("connection closed by the broker".into());
-        }
-    }
+/// Opens a TCP connection to `address`.
+async fn connect(address: &str) -> Result<TcpStream, ConnectionError> {
+    let stream = TcpStream::connect(address)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => ConnectionError::Refused,
+            _ if e.to_string().contains("lookup") || e.to_string().contains("resolve") => {
+                ConnectionError::Resolve(e.to_string())
+            }
+            _ => ConnectionError::Connect(e.to_string()),
+        })?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
 }
 
-/// Sends ApiVersions (v3 first; falls back as the broker says) and returns its ranges.
-async fn handshake(
-    stream: &mut TcpStream,
-    buf: &mut BytesMut,
+async fn run(
+    id: ConnectionId,
+    address: &str,
     config: &ConnectionConfig,
-    reader: &FrameReader,
-) -> Result<Vec<ApiVersion>, String> {
-    let mut version = ApiVersionsRequest::VERSIONS.max;
-    for _ in 0..3 {
-        let request = ApiVersionsRequest {
-            client_software_name: (version >= 3).then(|| SOFTWARE_NAME.to_owned()),
-            client_software_version: (version >= 3).then(|| env!("CARGO_PKG_VERSION").to_owned()),
-        };
-        let mut out = BytesMut::new();
-        encode_request(&request, version, 0, Some(&config.client_id), &mut out)
-            .map_err(|e| e.to_string())?;
-        stream.write_all(&out).await.map_err(|e| e.to_string())?;
-        let mut frame = read_frame(stream, buf, reader).await?;
-        let correlation = peek_correlation_id(&frame).map_err(|e| e.to_string())?;
-        if correlation != 0 {
-            return Err(format!(
-                "ApiVersions answered with correlation id {correlation}"
-            ));
+    rx: mpsc::UnboundedReceiver<Outgoing>,
+    events: &mpsc::UnboundedSender<ConnectionEvent>,
+) -> Result<(), ConnectionError> {
+    let reader = FrameReader::new(config.max_frame_size);
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut opened = false;
+    let setup = async {
+        let mut stream = connect(address).await?;
+        opened = true;
+        let api_versions = handshake::establish(&mut stream, &mut buf, config, &reader).await?;
+        Ok::<_, ConnectionError>((stream, api_versions))
+    };
+    let (stream, api_versions) = match tokio::time::timeout(config.connect_timeout, setup).await {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(ConnectionError::SetupTimeout {
+                timeout: config.connect_timeout,
+                opened,
+            })
         }
-        bytes::Buf::advance(&mut frame, 4);
-        let (response, _used) = ApiVersionsResponse::decode_with_fallback(frame, version)
-            .map_err(|e| format!("ApiVersions response: {e}"))?;
-        match response.error_code {
-            0 => return Ok(response.api_keys),
-            35 => {
-                // UNSUPPORTED_VERSION: retry with the broker's highest ApiVersions version.
-                version = response
-                    .api_keys
-                    .iter()
-                    .find(|k| k.api_key == ApiVersionsRequest::API_KEY.code())
-                    .map_or(0, |k| k.max_version.min(version - 1));
-            }
-            code => return Err(format!("ApiVersions failed with error code {code}")),
-        }
+    };
+    tracing::debug!(connection = id, %address, "connected");
+    if events
+        .send(ConnectionEvent::Ready { id, api_versions })
+        .is_err()
+    {
+        return Ok(());
     }
-    Err("ApiVersions negotiation did not converge".into())
+    serve(id, stream, buf, &reader, rx, events).await
 }
 
 /// Request frames queued for one vectored write, as the chunks they were encoded into.
@@ -256,43 +279,36 @@ impl Buf for ChunkQueue {
 /// Gather at most this many bytes of queued frames into one vectored write.
 const MAX_GATHER_BYTES: usize = 1 << 20;
 
-async fn run(
+/// Carries requests and responses over a usable connection until it fails or the driver
+/// drops its handle.
+async fn serve<T: Transport>(
     id: ConnectionId,
-    address: &str,
-    config: &ConnectionConfig,
+    stream: T,
+    mut buf: BytesMut,
+    reader: &FrameReader,
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
     events: &mpsc::UnboundedSender<ConnectionEvent>,
-) -> Result<(), String> {
-    let mut stream = tokio::time::timeout(config.connect_timeout, TcpStream::connect(address))
-        .await
-        .map_err(|_| format!("connect timed out after {:?}", config.connect_timeout))?
-        .map_err(|e| format!("connect failed: {e}"))?;
-    let _ = stream.set_nodelay(true);
-    let reader = FrameReader::new(config.max_frame_size);
-    let mut buf = BytesMut::with_capacity(64 * 1024);
-    let api_versions = handshake(&mut stream, &mut buf, config, &reader).await?;
-    tracing::debug!(connection = id, %address, "connected");
-    if events
-        .send(ConnectionEvent::Ready { id, api_versions })
-        .is_err()
-    {
-        return Ok(());
-    }
-    let (mut read_half, mut write_half) = stream.into_split();
+) -> Result<(), ConnectionError> {
+    let (mut read_half, mut write_half) = stream.split();
     let mut waiting: VecDeque<i32> = VecDeque::new();
     let mut out = ChunkQueue::default();
     loop {
         // Hand out every complete frame already buffered.
-        while let Some(frame) = reader.next_frame(&mut buf).map_err(|e| e.to_string())? {
-            let correlation_id = peek_correlation_id(&frame).map_err(|e| e.to_string())?;
+        while let Some(frame) = reader.next_frame(&mut buf).map_err(frame_error)? {
+            let correlation_id = peek_correlation_id(&frame)
+                .map_err(|e| ConnectionError::Protocol(e.to_string()))?;
             match waiting.pop_front() {
                 Some(expected) if expected == correlation_id => {}
                 Some(expected) => {
-                    return Err(format!(
+                    return Err(ConnectionError::Protocol(format!(
                         "response correlation id {correlation_id}, expected {expected}"
-                    ))
+                    )))
                 }
-                None => return Err(format!("unexpected response {correlation_id}")),
+                None => {
+                    return Err(ConnectionError::Protocol(format!(
+                        "unexpected response {correlation_id}"
+                    )))
+                }
             }
             if events
                 .send(ConnectionEvent::Response {
@@ -323,19 +339,29 @@ async fn run(
                 write_half
                     .write_all_buf(&mut out)
                     .await
-                    .map_err(|e| format!("write failed: {e}"))?;
+                    .map_err(|e| ConnectionError::io("write failed", &e))?;
                 for correlation_id in written {
                     let _ = events.send(ConnectionEvent::Written { id, correlation_id });
                 }
             }
             read = read_half.read_buf(&mut buf) => {
                 match read {
-                    Ok(0) => return Err("connection closed by the broker".into()),
+                    Ok(0) => return Err(ConnectionError::ClosedByBroker),
                     Ok(_) => {}
-                    Err(e) => return Err(format!("read failed: {e}")),
+                    Err(e) => return Err(ConnectionError::io("read failed", &e)),
                 }
             }
         }
+    }
+}
+
+fn frame_error(error: DecodeError) -> ConnectionError {
+    match error {
+        DecodeError::FrameTooLarge { actual, limit } => ConnectionError::FrameTooLarge {
+            size: actual,
+            limit,
+        },
+        other => ConnectionError::Protocol(other.to_string()),
     }
 }
 
