@@ -80,6 +80,8 @@ pub(crate) struct Appended {
     pub index: u32,
     /// A batch became ready to send (it filled up, or this is a new partition batch).
     pub wake_sender: bool,
+    /// The record filled its batch, which closed.
+    pub full: bool,
 }
 
 /// One batch a [`QueueView`] offers: where it is and what decides whether it may go.
@@ -194,7 +196,22 @@ impl AsRecordHeader for crate::record::Header {
     }
 }
 
-/// Encoded size of a record in a batch, for its worst-case position (largest deltas).
+/// What a record will most likely add to a batch: its timestamp within a few milliseconds
+/// of the batch's first (a 1-byte delta) and an offset delta of 64 to 8191 (2 bytes), as in
+/// a batch of more than 64 records. Within a byte of the truth; for the partitioner, which
+/// must not count records bigger than they are.
+pub(crate) fn likely_record_size(record: &Record) -> usize {
+    record::record_size(
+        0,
+        64,
+        record.key.as_ref().map(Bytes::len),
+        record.value.as_ref().map(Bytes::len),
+        &record.headers,
+    )
+}
+
+/// Encoded size of a record in a batch, for its worst-case position (largest deltas): an
+/// upper bound, for limits and memory accounting.
 pub(crate) fn record_size(record: &Record) -> usize {
     record::record_size(
         i64::MAX,
@@ -319,14 +336,19 @@ impl Accumulator {
                 })
             }
         };
+        let before = open.builder.size_in_bytes();
         open.builder.append(timestamp, key, value, headers)?;
+        let added = open.builder.size_in_bytes() - before;
         let index = open.guard.count;
         open.guard.count += 1;
         open.produced.record(index, now);
         open.reserved += reserved;
         self.unsent_records += 1;
         let completion = Arc::clone(&open.guard.completion);
-        if open.builder.size_in_bytes() >= batch_size {
+        // Full when another record like this one would not fit: it goes out now rather than
+        // after linger.ms, and a sticky partitioner moves on.
+        let full = open.builder.size_in_bytes() + added > batch_size;
+        if full {
             close_open(topic, partition, slot);
             wake_sender = true;
         }
@@ -334,6 +356,7 @@ impl Accumulator {
             completion,
             index,
             wake_sender,
+            full,
         })
     }
 

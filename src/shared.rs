@@ -15,7 +15,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 
 use crate::accumulator::{
-    record_size, Accumulator, AccumulatorConfig, PendingRecord, BATCH_HEADER_SIZE,
+    likely_record_size, record_size, Accumulator, AccumulatorConfig, PendingRecord,
+    BATCH_HEADER_SIZE,
 };
 use crate::buffer_pool::BufferPool;
 use crate::cluster::TopicInfo;
@@ -294,7 +295,6 @@ impl Shared {
                     &info,
                     &record,
                     timestamp,
-                    size,
                     charge,
                     &mut callback,
                     now,
@@ -354,7 +354,6 @@ impl Shared {
         topic: &Arc<str>,
         info: &TopicInfo,
         record: &Record,
-        size: usize,
     ) -> Result<i32, Error> {
         let count = info.partition_count();
         match record.partition {
@@ -371,7 +370,7 @@ impl Shared {
                     available: &info.available,
                 },
                 record.key.as_deref(),
-                size,
+                likely_record_size(record),
             )),
         }
     }
@@ -387,13 +386,15 @@ impl Shared {
         info: &TopicInfo,
         record: &Record,
         timestamp: i64,
-        size: usize,
         reserved: usize,
         callback: &mut Option<Callback>,
         now: Instant,
     ) -> Result<Option<DeliveryFuture>, Error> {
-        let partition = self.choose_partition(topic, info, record, size)?;
+        let partition = self.choose_partition(topic, info, record)?;
         let appended = acc.append(topic, partition, record, timestamp, reserved, now)?;
+        if appended.full && record.partition.is_none() {
+            self.partitioner.batch_full(topic, partition);
+        }
         if appended.wake_sender {
             self.wake_driver.notify_one();
         }
@@ -447,7 +448,6 @@ impl Shared {
                     info,
                     &record,
                     timestamp,
-                    record_size(&record),
                     reserved,
                     &mut callback,
                     now,

@@ -76,6 +76,10 @@ impl Partitioner for DefaultPartitioner {
             _ => self.sticky.place(topics, record_size),
         }
     }
+
+    fn batch_full(&self, topic: &str, partition: i32) {
+        self.sticky.batch_full(topic, partition);
+    }
 }
 
 #[cfg(test)]
@@ -103,7 +107,8 @@ mod tests {
 
     #[test]
     fn keyless_records_are_sticky_and_keyed_bytes_do_not_count() {
-        let partitioner = DefaultPartitioner::new(100);
+        // Without a full batch, sticky placement moves on after twice 50 bytes.
+        let partitioner = DefaultPartitioner::new(50);
         let topics = topic(50, &[]);
         let sticky = partitioner.partition(&topics, None, 60);
         for _ in 0..10 {

@@ -74,13 +74,22 @@ pub struct TopicPartitions<'a> {
 /// `partition_count` is at least 1 whenever the producer asks. Given 0 or a negative count,
 /// where no valid answer exists, kiel's partitioners return 0.
 pub trait Partitioner: Send + Sync + std::fmt::Debug + 'static {
-    /// Picks a partition in 0..partition_count for a record with this key and encoded size.
+    /// Picks a partition in 0..partition_count for a record with this key and encoded size
+    /// (what it will add to a batch: a typical position's varints, not the worst case).
     fn partition(
         &self,
         topics: &TopicPartitions<'_>,
         key: Option<&[u8]>,
         record_size: usize,
     ) -> i32;
+
+    /// The open batch of `partition` of `topic` is full and goes out now; a record this
+    /// partitioner placed there filled it. Sticky partitioners move on here, so that the
+    /// next records start a batch elsewhere instead of leaving a few behind to wait out
+    /// `linger.ms`. Does nothing unless overridden.
+    fn batch_full(&self, topic: &str, partition: i32) {
+        let _ = (topic, partition);
+    }
 }
 
 #[cfg(test)]

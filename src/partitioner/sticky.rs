@@ -2,15 +2,18 @@
 //! then move on to another.
 //!
 //! Each topic has a current "sticky" partition. Every record placed this way goes to it and
-//! adds its size to the bytes produced there; once those reach `batch_size`, the next record
-//! goes to a new partition, drawn uniformly among the available ones (all of them when none is
+//! adds its size to the bytes produced there; once the producer says that partition's batch
+//! is full ([`Partitioner::batch_full`]), or those bytes reach twice `batch_size`, the next
+//! record goes to a new partition, drawn uniformly among the available ones (all of them when none is
 //! available) and never equal to the previous one when there is a choice. Keyless records thus
 //! form full batches, and over time every available partition receives the same share.
 //!
 //! Differences from the Java producer (3.3+), all deliberate:
 //! - Java switches after `batch.size` bytes only once the current batch is ready to send, and
-//!   after `2 * batch.size` bytes regardless; kiel's partitioner does not see batches and
-//!   switches at exactly `batch_size` bytes.
+//!   after `2 * batch.size` bytes regardless; kiel switches when the producer closes the
+//!   sticky partition's batch because it is full (so the next records do not leave a few
+//!   behind in a new batch to wait out `linger.ms`), and after `2 * batch_size` bytes
+//!   regardless.
 //! - Java's adaptive partitioning (`partitioner.adaptive.partitioning.enable`, on by default)
 //!   weights the draw by inverse queue length; kiel draws uniformly among available partitions.
 //! - Java 3.3+ may draw the same partition again; kiel, like Java's earlier sticky cache
@@ -45,6 +48,14 @@ impl StickyState {
         produced: 0,
     };
 
+    /// Moves on from `partition` if it is the current one (its batch is full).
+    fn leave(&mut self, partition: i32) {
+        if self.partition == partition {
+            self.partition = -1;
+            self.produced = 0;
+        }
+    }
+
     /// Places a record of `record_size` bytes and switches partitions once `batch_size` bytes
     /// went to the current one.
     fn place(&mut self, candidates: Candidates<'_>, record_size: usize, batch_size: u64) -> i32 {
@@ -54,7 +65,10 @@ impl StickyState {
         }
         let chosen = self.partition;
         self.produced = self.produced.saturating_add(record_size as u64);
-        if self.produced >= batch_size {
+        // Normally the partition's batch fills first and the producer says so
+        // (`batch_full`); this bound is for batches that never fill (sent at linger.ms, or a
+        // batch that records of varying sizes closed early).
+        if self.produced >= batch_size.saturating_mul(2) {
             self.partition = candidates.random_other_than(chosen);
             self.produced = 0;
         }
@@ -81,6 +95,19 @@ impl StickyPartitions {
     /// The bytes placed on a partition before switching.
     pub(super) fn batch_size(&self) -> usize {
         self.batch_size as usize
+    }
+
+    /// The batch of `partition` filled up: if it is the topic's sticky partition, the next
+    /// record goes to another one.
+    pub(super) fn batch_full(&self, topic: &str, partition: i32) {
+        self.topics.with(
+            topic,
+            || Mutex::new(StickyState::UNCHOSEN),
+            |state| {
+                let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+                state.leave(partition);
+            },
+        );
     }
 
     /// Places a record of `record_size` bytes on the topic's sticky partition.
@@ -130,6 +157,10 @@ impl Partitioner for UniformStickyPartitioner {
     ) -> i32 {
         self.sticky.place(topics, record_size)
     }
+
+    fn batch_full(&self, topic: &str, partition: i32) {
+        self.sticky.batch_full(topic, partition);
+    }
 }
 
 #[cfg(test)]
@@ -145,8 +176,8 @@ mod tests {
     }
 
     #[test]
-    fn switches_only_after_batch_size_bytes() {
-        let sticky = StickyPartitions::new(100);
+    fn switches_after_twice_batch_size_bytes_without_a_full_batch() {
+        let sticky = StickyPartitions::new(50);
         let topics = topic(10, &[]);
         for _ in 0..20 {
             let first = sticky.place(&topics, 30);
@@ -155,9 +186,24 @@ mod tests {
             assert_eq!(sticky.place(&topics, 1), first); // 100 bytes: this one still fits
             let second = sticky.place(&topics, 100);
             assert_ne!(second, first);
-            // A single record larger than the batch size fills a partition on its own.
+            // A single record larger than twice the batch size fills a partition on its own.
             assert_ne!(sticky.place(&topics, 500), second);
         }
+    }
+
+    #[test]
+    fn a_full_batch_moves_the_sticky_partition_on() {
+        let sticky = StickyPartitions::new(1_000_000);
+        let topics = topic(10, &[]);
+        let first = sticky.place(&topics, 100);
+        assert_eq!(sticky.place(&topics, 100), first);
+        // Another partition's batch filling up changes nothing.
+        sticky.batch_full("t", (first + 1) % 10);
+        assert_eq!(sticky.place(&topics, 100), first);
+        sticky.batch_full("t", first);
+        let second = sticky.place(&topics, 100);
+        assert_ne!(second, first);
+        assert_eq!(sticky.place(&topics, 100), second);
     }
 
     #[test]
@@ -165,10 +211,10 @@ mod tests {
         let sticky = StickyPartitions::new(1);
         let available = [1, 4, 6];
         let topics = topic(8, &available);
-        let mut previous = sticky.place(&topics, 1);
+        let mut previous = sticky.place(&topics, 2);
         let mut seen = [0u32; 8];
         for _ in 0..600 {
-            let next = sticky.place(&topics, 1);
+            let next = sticky.place(&topics, 2);
             assert!(available.contains(&next), "{next} is not available");
             assert_ne!(next, previous);
             seen[next as usize] += 1;
@@ -193,7 +239,7 @@ mod tests {
 
     #[test]
     fn topics_are_independent() {
-        let sticky = StickyPartitions::new(10);
+        let sticky = StickyPartitions::new(5);
         let a = TopicPartitions {
             topic: "a",
             partition_count: 50,
