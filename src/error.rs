@@ -203,5 +203,5 @@ impl Error {
     }
 }
 
-/// A `Result` with kiel's [`Error`].
+/// A `Result` with kiel's [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

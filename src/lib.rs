@@ -10,7 +10,8 @@
 //! # }
 //! ```
 //!
-//! Layers, bottom up: [`protocol`] (the sans-IO wire codec), the cluster state (leaders per
+//! Layers, bottom up: the sans-IO wire codec (the `kiel-protocol` crate; what users need of
+//! it is in [`protocol`]), the cluster state (leaders per
 //! partition, healed on errors), the accumulator (*unsent*: per-partition batches), the sender
 //! (*sent*: one request per broker, retries in order), one task per connection, and the
 //! public [`Producer`]. See [`producer`] for when bytes leave and how outcomes are reported.
@@ -19,7 +20,12 @@
 //! - `../shared/design/architecture.md` in the project's steering repository
 //! - Kafka protocol guide: <https://kafka.apache.org/protocol>
 
-pub use kiel_protocol as protocol;
+/// What a producer's user needs of the wire codec: Kafka's error codes (in
+/// [`Error::Broker`]), the compression codecs, and the codec errors some [`Error`]s carry.
+/// The whole codec is the `kiel-protocol` crate.
+pub mod protocol {
+    pub use kiel_protocol::{Compression, CompressionError, DecodeError, EncodeError, ErrorCode};
+}
 
 mod accumulator;
 mod batch;

@@ -20,7 +20,7 @@
 //! # }
 //! ```
 //!
-//! With the `json` feature, [`Json`] serializes any `serde::Serialize` value as JSON.
+//! With the `json` feature, `Json` serializes any `serde::Serialize` value as JSON.
 //!
 //! # References
 //! - the Python kiel `Producer(serializer=..., key_maker=...)` (the seed this follows)

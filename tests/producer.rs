@@ -531,3 +531,53 @@ async fn partition_count_fetches_metadata_once_and_gives_up_after_max_block() {
     proxies.resume_all();
     producer.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_before_metadata_fills_its_share_and_enqueue_waits_for_the_topic() {
+    let cluster = cluster().await;
+    let topic = unique("burst");
+    // The broker creates the topic on first use: its metadata takes a moment.
+    let producer = Producer::builder()
+        .bootstrap_servers(&cluster.bootstrap())
+        .buffer_memory(256 * 1024)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut futures = Vec::new();
+    let refused = loop {
+        match producer.produce(&topic, Record::value("x")) {
+            Ok(future) => futures.push(future),
+            Err(e) => break e,
+        }
+        assert!(
+            futures.len() < 100_000,
+            "the waiting share is never enforced"
+        );
+    };
+    // produce() says it is the wait for metadata that is full, and how to wait instead.
+    assert!(
+        matches!(&refused, Error::MetadataWaitFull { topic: t, .. } if *t == topic),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("metadata"), "{refused}");
+    assert!(refused.is_retriable());
+    // enqueue() in a tight loop waits instead of failing, and every record lands.
+    for i in 0..20_000 {
+        futures.push(
+            producer
+                .enqueue(&topic, Record::value(format!("{i}")))
+                .await
+                .unwrap_or_else(|e| panic!("enqueue {i}: {e}")),
+        );
+    }
+    let count = futures.len();
+    for future in futures {
+        future.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    producer.close().await;
+    let read = cluster
+        .consume_all(&topic, count, READ_TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.len(), count);
+}

@@ -83,8 +83,14 @@ impl<T> State<T> {
     }
 }
 
-/// Shared by a test and the callbacks it hands a producer. See the [module
-/// documentation](self).
+/// Checks that the records of one key (partition) get their outcomes in produce order.
+///
+/// Give each record an index (in produce order, from 0) and a key, report its outcome
+/// through [`OutcomeOrder::callback`] or hand its future to [`OutcomeOrder::future`].
+/// Whenever a record's outcome is seen, every earlier record of its key must already have
+/// one (a future counts as soon as it is ready, checked by polling it then); anything else
+/// is listed by [`OutcomeOrder::violations`]. Shared by a test and the callbacks it hands a
+/// producer.
 pub struct OutcomeOrder<T> {
     state: Arc<Mutex<State<T>>>,
 }
