@@ -434,7 +434,7 @@ impl Shared {
                     timestamp,
                     outcome,
                     reserved,
-                    ..
+                    created_at,
                 } = waiting;
                 let Some((completion, mut callback)) = outcome.into_parts() else {
                     continue;
@@ -450,7 +450,9 @@ impl Shared {
                     timestamp,
                     reserved,
                     &mut callback,
-                    now,
+                    // Its delivery timeout counts from its produce(), not from now (and its
+                    // batch has lingered since then too).
+                    created_at.min(now),
                 );
                 match appended {
                     // The record's future watches the completion it got while waiting.

@@ -94,6 +94,8 @@ pub(crate) struct SimCluster {
     pub topics: BTreeMap<String, Vec<SimPartition>>,
     /// Topics this client may not write: Metadata answers TOPIC_AUTHORIZATION_FAILED.
     forbidden_topics: BTreeSet<String>,
+    /// Brokers whose address answers as something other than Kafka (an HTTP server, say).
+    not_kafka: BTreeSet<i32>,
     conns: HashMap<ConnectionId, SimConnection>,
     /// Events to deliver, by time (a Vec kept sorted; ties keep insertion order).
     queue: Vec<(Instant, u64, ConnectionEvent)>,
@@ -129,6 +131,7 @@ impl SimCluster {
             brokers: (1..=brokers as i32).collect(),
             topics: BTreeMap::new(),
             forbidden_topics: BTreeSet::new(),
+            not_kafka: BTreeSet::new(),
             conns: HashMap::new(),
             queue: Vec::new(),
             seq: 0,
@@ -142,6 +145,11 @@ impl SimCluster {
     /// with ACLs does.
     pub(crate) fn forbid_topic(&mut self, name: &str) {
         self.forbidden_topics.insert(name.to_owned());
+    }
+
+    /// Makes connections to `broker` fail as to an address where no Kafka broker answers.
+    pub(crate) fn replace_with_not_kafka(&mut self, broker: i32) {
+        self.not_kafka.insert(broker);
     }
 
     /// Creates a topic with leaders spread over the brokers.
@@ -223,6 +231,13 @@ impl SimCluster {
                     .and_then(|rest| rest.split(':').next())
                     .and_then(|n| n.parse().ok())
                     .unwrap_or(self.brokers[0]);
+                if self.not_kafka.contains(&broker) {
+                    let at = self.now + Duration::from_millis(2);
+                    let answer = "it answered like an HTTP server".to_owned();
+                    let error = ConnectionError::NotKafka { answer };
+                    self.schedule(at, ConnectionEvent::Closed { id, error });
+                    return;
+                }
                 self.conns.insert(
                     id,
                     SimConnection {

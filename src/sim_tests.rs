@@ -489,3 +489,32 @@ fn a_negative_timestamp_is_refused_before_anything_is_sent() {
     assert!(run_until_idle(&mut run, Duration::from_secs(5)));
     assert!(run.sim.topics["t"][0].log.is_empty());
 }
+
+#[test]
+fn records_for_a_broker_that_is_not_kafka_fail_at_once_and_the_rest_are_delivered() {
+    let mut run = setup(7, Faults::default(), config(true), 3);
+    // Broker 2 leads partition 1; its address now answers as an HTTP server.
+    run.sim.replace_with_not_kafka(2);
+    let watch = run.watch.clone();
+    for i in 0..30u64 {
+        let record = Record::value(i.to_string()).with_partition((i % 3) as i32);
+        let callback = Box::new(watch.callback(i, i % 3)) as crate::delivery::Callback;
+        run.shared
+            .produce_at("t", record, Some(callback), run.sim.now)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // Far less than delivery.timeout.ms (600 s in these tests).
+    assert!(run_until_idle(&mut run, Duration::from_secs(5)));
+    let outcomes = watch.take_outcomes();
+    assert_eq!(outcomes.len(), 30);
+    for (i, outcome) in outcomes {
+        match (i % 3, outcome) {
+            (1, Err(Error::Connection { cause, .. })) => {
+                assert!(cause.is_fatal(), "record {i}: {cause}");
+            }
+            (1, other) => panic!("record {i} for the broker that is not Kafka: {other:?}"),
+            (_, outcome) => assert!(outcome.is_ok(), "record {i}: {outcome:?}"),
+        }
+    }
+    assert!(watch.violations().is_empty(), "{:?}", watch.violations());
+}

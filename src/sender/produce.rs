@@ -26,8 +26,22 @@ use crate::error::Error;
 use crate::session::{Answer, Stamp, Verdict};
 
 impl Sender {
-    /// Drains what may go now into one Produce request per broker.
+    /// Drains what may go now into Produce requests: one per broker per round, and more
+    /// rounds while a broker's request filled up (`max.request.size`) and its connection
+    /// can take another (`max.in.flight.requests.per.connection`). Nothing else would wake
+    /// the sender for those before an answer comes.
     pub(super) fn send_batches(&mut self, now: Instant, actions: &mut Vec<Action>) {
+        // Each round fills a request slot of every broker that has one, so a few rounds
+        // fill them all; the bound is only a guard.
+        for _ in 0..64 {
+            if !self.send_batches_once(now, actions) {
+                break;
+            }
+        }
+    }
+
+    /// One round of [`Self::send_batches`]; whether a request went out.
+    fn send_batches_once(&mut self, now: Instant, actions: &mut Vec<Action>) -> bool {
         let flushing = self.shared.flushing();
         let sending = self.session.ready_to_send();
         // Which brokers can take a request now, and how much.
@@ -85,9 +99,11 @@ impl Sender {
         for (broker, batch) in drained.batches {
             by_broker.entry(broker).or_default().push(batch);
         }
+        let sent = !by_broker.is_empty();
         for (broker, batches) in by_broker {
             self.send_produce(broker, batches, now, actions);
         }
+        sent
     }
 
     /// Finishes a batch the first time it is sent (compression, CRC, the stamp), or
