@@ -40,28 +40,31 @@ struct StickyState {
     partition: i32,
     /// Bytes placed on `partition` since it was chosen.
     produced: u64,
+    /// The partition's batch is full: the next record goes to another one.
+    leaving: bool,
 }
 
 impl StickyState {
     const UNCHOSEN: Self = Self {
         partition: -1,
         produced: 0,
+        leaving: false,
     };
 
     /// Moves on from `partition` if it is the current one (its batch is full).
     fn leave(&mut self, partition: i32) {
         if self.partition == partition {
-            self.partition = -1;
-            self.produced = 0;
+            self.leaving = true;
         }
     }
 
     /// Places a record of `record_size` bytes and switches partitions once `batch_size` bytes
     /// went to the current one.
     fn place(&mut self, candidates: Candidates<'_>, record_size: usize, batch_size: u64) -> i32 {
-        if !candidates.contains(self.partition) {
+        if self.leaving || !candidates.contains(self.partition) {
             self.partition = candidates.random_other_than(self.partition);
             self.produced = 0;
+            self.leaving = false;
         }
         let chosen = self.partition;
         self.produced = self.produced.saturating_add(record_size as u64);
@@ -200,10 +203,15 @@ mod tests {
         // Another partition's batch filling up changes nothing.
         sticky.batch_full("t", (first + 1) % 10);
         assert_eq!(sticky.place(&topics, 100), first);
-        sticky.batch_full("t", first);
-        let second = sticky.place(&topics, 100);
-        assert_ne!(second, first);
-        assert_eq!(sticky.place(&topics, 100), second);
+        // Never back to the same partition when it is full (run it often: the draw is random).
+        let mut current = first;
+        for _ in 0..200 {
+            sticky.batch_full("t", current);
+            let next = sticky.place(&topics, 100);
+            assert_ne!(next, current);
+            assert_eq!(sticky.place(&topics, 100), next);
+            current = next;
+        }
     }
 
     #[test]
