@@ -18,10 +18,14 @@ pub enum ApiKey {
     Produce,
     /// Metadata (3).
     Metadata,
+    /// SaslHandshake (17).
+    SaslHandshake,
     /// ApiVersions (18).
     ApiVersions,
     /// InitProducerId (22).
     InitProducerId,
+    /// SaslAuthenticate (36).
+    SaslAuthenticate,
 }
 
 impl ApiKey {
@@ -30,8 +34,10 @@ impl ApiKey {
         match self {
             Self::Produce => 0,
             Self::Metadata => 3,
+            Self::SaslHandshake => 17,
             Self::ApiVersions => 18,
             Self::InitProducerId => 22,
+            Self::SaslAuthenticate => 36,
         }
     }
 
@@ -40,8 +46,10 @@ impl ApiKey {
         match code {
             0 => Some(Self::Produce),
             3 => Some(Self::Metadata),
+            17 => Some(Self::SaslHandshake),
             18 => Some(Self::ApiVersions),
             22 => Some(Self::InitProducerId),
+            36 => Some(Self::SaslAuthenticate),
             _ => None,
         }
     }
@@ -51,8 +59,10 @@ impl ApiKey {
         match self {
             Self::Produce => "Produce",
             Self::Metadata => "Metadata",
+            Self::SaslHandshake => "SaslHandshake",
             Self::ApiVersions => "ApiVersions",
             Self::InitProducerId => "InitProducerId",
+            Self::SaslAuthenticate => "SaslAuthenticate",
         }
     }
 }
@@ -108,7 +118,9 @@ pub trait Request: Encode {
     const API_KEY: ApiKey;
     /// The versions this codec encodes and decodes.
     const VERSIONS: VersionRange;
-    /// The first version that uses the flexible (compact, tagged) encoding.
+    /// The first version that uses the flexible (compact, tagged) encoding. An API with no
+    /// flexible version (`"flexibleVersions": "none"` in its schema, e.g. SaslHandshake)
+    /// sets `i16::MAX`, above any version it has.
     const FIRST_FLEXIBLE_VERSION: i16;
     /// The matching response.
     type Response: Decode;
@@ -167,4 +179,32 @@ pub fn decode_exact<T: Decode>(mut buf: Bytes, version: i16) -> Result<T, Decode
     let value = T::decode(&mut buf, version)?;
     crate::primitives::expect_empty(&buf)?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [ApiKey; 6] = [
+        ApiKey::Produce,
+        ApiKey::Metadata,
+        ApiKey::SaslHandshake,
+        ApiKey::ApiVersions,
+        ApiKey::InitProducerId,
+        ApiKey::SaslAuthenticate,
+    ];
+
+    #[test]
+    fn codes_and_names_round_trip_and_order_follows_the_code() {
+        for key in ALL {
+            assert_eq!(ApiKey::from_code(key.code()), Some(key), "{key}");
+            assert_eq!(key.to_string(), format!("{}({})", key.name(), key.code()));
+        }
+        for pair in ALL.windows(2) {
+            assert!(pair[0] < pair[1] && pair[0].code() < pair[1].code());
+        }
+        assert_eq!(ApiKey::SaslHandshake.to_string(), "SaslHandshake(17)");
+        assert_eq!(ApiKey::SaslAuthenticate.to_string(), "SaslAuthenticate(36)");
+        assert_eq!(ApiKey::from_code(1), None);
+    }
 }

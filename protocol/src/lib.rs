@@ -3,7 +3,8 @@
 //!
 //! - [`primitives`]: integers, varints, (compact) strings, bytes, arrays, tagged fields
 //! - [`header`], [`frame`]: request/response headers and size-prefixed frames
-//! - [`messages`]: one module per API (ApiVersions, Metadata, Produce, InitProducerId)
+//! - [`messages`]: one module per API (ApiVersions, Metadata, Produce, InitProducerId,
+//!   SaslHandshake, SaslAuthenticate)
 //! - [`record`]: RecordBatch v2 (magic 2): builder and decoder
 //! - [`compression`]: gzip, snappy, lz4, zstd
 //! - [`ErrorCode`]: the Kafka error-code table

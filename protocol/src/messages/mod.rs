@@ -58,6 +58,8 @@ mod common;
 pub mod init_producer_id;
 pub mod metadata;
 pub mod produce;
+pub mod sasl_authenticate;
+pub mod sasl_handshake;
 
 #[cfg(test)]
 mod test_util;
