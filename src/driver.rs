@@ -20,15 +20,14 @@ use crate::time::later;
 
 /// Runs the producer until it is closed and drained. `ready` is answered once the cluster's
 /// brokers are known, or with the error that stopped the bootstrap.
-pub(crate) async fn run(shared: Arc<Shared>, ready: oneshot::Sender<Result<(), Error>>) {
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    conn_config: ConnectionConfig,
+    ready: oneshot::Sender<Result<(), Error>>,
+) {
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let mut sender = Sender::new(Arc::clone(&shared));
     let mut conns: HashMap<ConnectionId, ConnectionHandle> = HashMap::new();
-    let conn_config = ConnectionConfig {
-        client_id: shared.config.client_id.clone(),
-        connect_timeout: shared.config.connect_timeout,
-        max_frame_size: shared.config.max_request_size.max(100 * 1024 * 1024),
-    };
     let mut ready = Some(ready);
     let bootstrap_deadline = later(Instant::now(), shared.config.max_block);
     loop {

@@ -40,6 +40,7 @@ mod error;
 pub mod partitioner;
 pub mod producer;
 mod record;
+pub mod sasl;
 mod sender;
 pub mod serialize;
 mod session;

@@ -44,6 +44,7 @@ use kiel_protocol::Compression;
 use tokio::sync::oneshot;
 
 use crate::config::{Acks, ProducerConfig};
+use crate::connection::ConnectionConfig;
 use crate::delivery::DeliveryFuture;
 use crate::error::{Error, Result};
 use crate::partitioner::{Partitioner, PartitionerKind};
@@ -102,9 +103,14 @@ impl Producer {
             }
             None => config.partitioner.build(config.batch_size),
         };
+        let connections = ConnectionConfig::from(&config)?;
         let shared = Shared::new(Arc::new(config), partitioner);
         let (ready_tx, ready_rx) = oneshot::channel();
-        tokio::spawn(crate::driver::run(Arc::clone(&shared), ready_tx));
+        tokio::spawn(crate::driver::run(
+            Arc::clone(&shared),
+            connections,
+            ready_tx,
+        ));
         match ready_rx.await {
             Ok(Ok(())) => Ok(Self {
                 inner: Arc::new(Inner { shared }),
@@ -413,6 +419,13 @@ impl ProducerBuilder {
     /// A custom partitioner.
     pub fn custom_partitioner(mut self, partitioner: Arc<dyn Partitioner>) -> Self {
         self.config.custom_partitioner = Some(partitioner);
+        self
+    }
+
+    /// `security.protocol` with its TLS settings and SASL login. Default: plain TCP. See
+    /// [`Security`](crate::config::Security) for examples (Confluent Cloud, SCRAM, mTLS).
+    pub fn security(mut self, security: crate::config::Security) -> Self {
+        self.config.security = security;
         self
     }
 

@@ -15,8 +15,10 @@ use kiel_protocol::Compression;
 use crate::error::{Error, Result};
 use crate::partitioner::{Partitioner, PartitionerKind};
 
+mod security;
 mod settings;
 
+pub use security::{Pem, Sasl, SaslMechanism, Secret, Security, SecurityProtocol, Tls};
 pub use settings::Setting;
 use settings::SETTINGS;
 
@@ -89,6 +91,7 @@ pub struct ProducerConfig {
     pub(crate) partitioner: PartitionerKind,
     pub(crate) partitioner_ignore_keys: bool,
     pub(crate) custom_partitioner: Option<Arc<dyn Partitioner>>,
+    pub(crate) security: Security,
 }
 
 impl std::fmt::Debug for ProducerConfig {
@@ -131,6 +134,7 @@ impl Default for ProducerConfig {
             partitioner: PartitionerKind::default(),
             partitioner_ignore_keys: false,
             custom_partitioner: None,
+            security: Security::default(),
         }
     }
 }
@@ -329,6 +333,11 @@ impl ProducerConfig {
         self.custom_partitioner.as_ref()
     }
 
+    /// `security.protocol` and its TLS and SASL settings. Default: plain TCP.
+    pub fn security(&self) -> &Security {
+        &self.security
+    }
+
     /// Whether the producer will be idempotent, after applying the defaults.
     pub fn idempotence(&self) -> bool {
         match self.enable_idempotence {
@@ -399,6 +408,7 @@ impl ProducerConfig {
                 "must be above 0 and at most 1",
             ));
         }
+        self.security.validate()?;
         if let Some(level) = self.compression_level {
             self.compression
                 .validate_level(level)

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use super::security::{parse_jaas, Pem, Sasl, SaslMechanism, Secret};
 use super::{Acks, ProducerConfig};
 use crate::error::{Error, Result};
 
@@ -377,4 +378,439 @@ pub(super) const SETTINGS: &[Setting] = &[
         },
         show: |c| c.partitioner_ignore_keys.to_string(),
     },
+    Setting {
+        name: "client.dns.lookup",
+        aliases: &[],
+        default: "use_all_dns_ips",
+        description: "every address a host name resolves to is tried (the only way kiel resolves)",
+        apply: |_, k, v| match v.trim() {
+            "use_all_dns_ips" | "default" => Ok(()),
+            other => Err(Error::config(
+                k,
+                format!("`{other}` is not supported; kiel tries every address of a host (use_all_dns_ips)"),
+            )),
+        },
+        show: |_| "use_all_dns_ips".to_owned(),
+    },
+    Setting {
+        name: "security.protocol",
+        aliases: &[],
+        default: "PLAINTEXT",
+        description: "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+        apply: |c, _, v| {
+            c.security.protocol = v.parse()?;
+            Ok(())
+        },
+        show: |c| c.security.protocol.name().to_owned(),
+    },
+    Setting {
+        name: "sasl.mechanism",
+        aliases: &["sasl.mechanisms"],
+        default: "",
+        description: "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
+        apply: |c, _, v| {
+            sasl(c).mechanism = Some(v.parse::<SaslMechanism>()?);
+            Ok(())
+        },
+        show: |c| {
+            c.security
+                .sasl
+                .as_ref()
+                .and_then(|s| s.mechanism)
+                .map(|m| m.name().to_owned())
+                .unwrap_or_default()
+        },
+    },
+    Setting {
+        name: "sasl.username",
+        aliases: &[],
+        default: "",
+        description: "the SASL user name (PLAIN, SCRAM); on Confluent Cloud the API key",
+        apply: |c, _, v| {
+            sasl(c).username = v.to_owned();
+            Ok(())
+        },
+        show: |c| c.security.sasl.as_ref().map(|s| s.username.clone()).unwrap_or_default(),
+    },
+    Setting {
+        name: "sasl.password",
+        aliases: &[],
+        default: "",
+        description: "the SASL password (PLAIN, SCRAM); on Confluent Cloud the API secret",
+        apply: |c, _, v| {
+            sasl(c).password = Secret::new(v);
+            Ok(())
+        },
+        show: |c| hidden(c.security.sasl.as_ref().is_some_and(|s| !s.password.expose().is_empty())),
+    },
+    Setting {
+        name: "sasl.jaas.config",
+        aliases: &[],
+        default: "",
+        description: "Java's login line: PlainLoginModule / ScramLoginModule username=\"..\" password=\"..\", or OAuthBearerLoginModule unsecuredLoginStringClaim_sub=\"..\"",
+        apply: |c, k, v| apply_jaas(c, k, v),
+        show: |c| hidden(c.security.sasl.as_ref().is_some_and(|s| !s.password.expose().is_empty())),
+    },
+    Setting {
+        name: "sasl.oauthbearer.method",
+        aliases: &[],
+        default: "default",
+        description: "default (an unsecured development token from sasl.oauthbearer.config) or oidc (client credentials)",
+        apply: |c, k, v| match v.trim().to_ascii_lowercase().as_str() {
+            method @ ("default" | "oidc") => {
+                sasl(c).oauth.method = Some(method.to_owned());
+                Ok(())
+            }
+            _ => Err(Error::config(k, format!("`{v}` is not one of default, oidc"))),
+        },
+        show: |c| {
+            c.security
+                .sasl
+                .as_ref()
+                .and_then(|s| s.oauth.method.clone())
+                .unwrap_or_else(|| "default".to_owned())
+        },
+    },
+    Setting {
+        name: "sasl.oauthbearer.token.endpoint.url",
+        aliases: &[],
+        default: "",
+        description: "the OIDC token endpoint (client credentials grant)",
+        apply: |c, _, v| {
+            sasl(c).oauth.token_endpoint = Some(v.trim().to_owned());
+            Ok(())
+        },
+        show: |c| oauth_field(c, |o| o.token_endpoint.clone()),
+    },
+    Setting {
+        name: "sasl.oauthbearer.client.id",
+        aliases: &[],
+        default: "",
+        description: "the OIDC client id",
+        apply: |c, _, v| {
+            sasl(c).oauth.client_id = Some(v.trim().to_owned());
+            Ok(())
+        },
+        show: |c| oauth_field(c, |o| o.client_id.clone()),
+    },
+    Setting {
+        name: "sasl.oauthbearer.client.secret",
+        aliases: &[],
+        default: "",
+        description: "the OIDC client secret",
+        apply: |c, _, v| {
+            sasl(c).oauth.client_secret = Some(Secret::new(v));
+            Ok(())
+        },
+        show: |c| hidden(c.security.sasl.as_ref().is_some_and(|s| s.oauth.client_secret.is_some())),
+    },
+    Setting {
+        name: "sasl.oauthbearer.scope",
+        aliases: &[],
+        default: "",
+        description: "the scope asked of the OIDC token endpoint",
+        apply: |c, _, v| {
+            sasl(c).oauth.scope = Some(v.trim().to_owned());
+            Ok(())
+        },
+        show: |c| oauth_field(c, |o| o.scope.clone()),
+    },
+    Setting {
+        name: "sasl.oauthbearer.extensions",
+        aliases: &[],
+        default: "",
+        description: "SASL extensions sent with the token: key=value,key=value",
+        apply: |c, k, v| {
+            sasl(c).oauth.extensions = parse_pairs(k, v, ',')?;
+            Ok(())
+        },
+        show: |c| oauth_field(c, |o| Some(join_pairs(&o.extensions, ","))),
+    },
+    Setting {
+        name: "sasl.oauthbearer.config",
+        aliases: &[],
+        default: "",
+        description: "an unsecured development token: principal=<sub> [scope=a,b] [lifeSeconds=3600] [extension_<k>=<v>]",
+        apply: |c, k, v| apply_unsecured_token_config(c, k, v),
+        show: |c| oauth_field(c, |o| o.unsecured_principal.clone().map(|p| format!("principal={p}"))),
+    },
+    Setting {
+        name: "ssl.ca.location",
+        aliases: &["ssl.truststore.location"],
+        default: "",
+        description: "PEM file of the CAs to trust (default: the system's, or Mozilla's built in)",
+        apply: |c, _, v| {
+            c.security.tls.ca = Some(Pem::File(v.trim().into()));
+            Ok(())
+        },
+        show: |c| pem_shown(c.security.tls.ca.as_ref()),
+    },
+    Setting {
+        name: "ssl.ca.pem",
+        aliases: &["ssl.truststore.certificates"],
+        default: "",
+        description: "PEM text of the CAs to trust",
+        apply: |c, _, v| {
+            c.security.tls.ca = Some(Pem::Inline(Secret::new(v)));
+            Ok(())
+        },
+        show: |c| pem_shown(c.security.tls.ca.as_ref()),
+    },
+    Setting {
+        name: "ssl.truststore.type",
+        aliases: &[],
+        default: "PEM",
+        description: "PEM only (JKS and PKCS12 stores: export them as PEM)",
+        apply: |_, k, v| pem_only(k, v, "the CA certificates (keytool -exportcert -rfc), then ssl.ca.location"),
+        show: |_| "PEM".to_owned(),
+    },
+    Setting {
+        name: "ssl.keystore.location",
+        aliases: &[],
+        default: "",
+        description: "one PEM file with the client's private key and certificate chain (mutual TLS)",
+        apply: |c, _, v| {
+            let path: std::path::PathBuf = v.trim().into();
+            c.security.tls.certificate = Some(Pem::File(path.clone()));
+            c.security.tls.key = Some(Pem::File(path));
+            Ok(())
+        },
+        show: |c| pem_shown(c.security.tls.key.as_ref()),
+    },
+    Setting {
+        name: "ssl.keystore.type",
+        aliases: &[],
+        default: "PEM",
+        description: "PEM only (JKS and PKCS12 stores: export them as PEM)",
+        apply: |_, k, v| pem_only(k, v, "the key and certificate (openssl pkcs12 -nodes), then ssl.keystore.location"),
+        show: |_| "PEM".to_owned(),
+    },
+    Setting {
+        name: "ssl.certificate.location",
+        aliases: &[],
+        default: "",
+        description: "PEM file of the client certificate (chain), for mutual TLS",
+        apply: |c, _, v| {
+            c.security.tls.certificate = Some(Pem::File(v.trim().into()));
+            Ok(())
+        },
+        show: |c| pem_shown(c.security.tls.certificate.as_ref()),
+    },
+    Setting {
+        name: "ssl.key.location",
+        aliases: &[],
+        default: "",
+        description: "PEM file of the client's private key (PKCS#8, PKCS#1 RSA or SEC1 EC)",
+        apply: |c, _, v| {
+            c.security.tls.key = Some(Pem::File(v.trim().into()));
+            Ok(())
+        },
+        show: |c| pem_shown(c.security.tls.key.as_ref()),
+    },
+    Setting {
+        name: "ssl.certificate.pem",
+        aliases: &["ssl.keystore.certificate.chain"],
+        default: "",
+        description: "PEM text of the client certificate (chain)",
+        apply: |c, _, v| {
+            c.security.tls.certificate = Some(Pem::Inline(Secret::new(v)));
+            Ok(())
+        },
+        show: |c| pem_shown(c.security.tls.certificate.as_ref()),
+    },
+    Setting {
+        name: "ssl.key.pem",
+        aliases: &["ssl.keystore.key"],
+        default: "",
+        description: "PEM text of the client's private key",
+        apply: |c, _, v| {
+            c.security.tls.key = Some(Pem::Inline(Secret::new(v)));
+            Ok(())
+        },
+        show: |c| pem_shown(c.security.tls.key.as_ref()),
+    },
+    Setting {
+        name: "ssl.key.password",
+        aliases: &["ssl.keystore.password"],
+        default: "",
+        description: "the password of an encrypted PKCS#8 private key",
+        apply: |c, _, v| {
+            c.security.tls.key_password = Some(Secret::new(v));
+            Ok(())
+        },
+        show: |c| hidden(c.security.tls.key_password.is_some()),
+    },
+    Setting {
+        name: "ssl.endpoint.identification.algorithm",
+        aliases: &[],
+        default: "https",
+        description: "https: the broker's certificate must name its host; empty: any name (logged as a warning)",
+        apply: |c, k, v| {
+            c.security.tls.verify_hostname = match v.trim().to_ascii_lowercase().as_str() {
+                "https" => true,
+                "" | "none" => false,
+                _ => return Err(Error::config(k, format!("`{v}` is not https or empty"))),
+            };
+            Ok(())
+        },
+        show: |c| if c.security.tls.verify_hostname { "https" } else { "" }.to_owned(),
+    },
+    Setting {
+        name: "enable.ssl.certificate.verification",
+        aliases: &[],
+        default: "true",
+        description: "false accepts any broker certificate (logged as a warning)",
+        apply: |c, k, v| {
+            c.security.tls.verify_certificate = parse_bool(k, v)?;
+            Ok(())
+        },
+        show: |c| c.security.tls.verify_certificate.to_string(),
+    },
 ];
+
+/// The SASL settings being filled in, made if there are none yet.
+fn sasl(config: &mut ProducerConfig) -> &mut Sasl {
+    config.security.sasl.get_or_insert_with(Sasl::default)
+}
+
+/// How a secret setting shows: `[hidden]` when set.
+fn hidden(set: bool) -> String {
+    if set { "[hidden]" } else { "" }.to_owned()
+}
+
+fn pem_shown(pem: Option<&Pem>) -> String {
+    match pem {
+        Some(Pem::File(path)) => path.display().to_string(),
+        Some(Pem::Inline(_)) => "[PEM text]".to_owned(),
+        None => String::new(),
+    }
+}
+
+fn oauth_field(
+    config: &ProducerConfig,
+    field: impl Fn(&super::security::OAuthSettings) -> Option<String>,
+) -> String {
+    config
+        .security
+        .sasl
+        .as_ref()
+        .and_then(|s| field(&s.oauth))
+        .unwrap_or_default()
+}
+
+fn pem_only(key: &str, value: &str, how: &str) -> Result<()> {
+    match value.trim().to_ascii_uppercase().as_str() {
+        "PEM" => Ok(()),
+        other => Err(Error::config(
+            key,
+            format!("{other} stores are not supported; export {how} as PEM"),
+        )),
+    }
+}
+
+fn parse_pairs(key: &str, value: &str, separator: char) -> Result<Vec<(String, String)>> {
+    value
+        .split(separator)
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+            _ => Err(Error::config(key, format!("`{pair}` is not key=value"))),
+        })
+        .collect()
+}
+
+fn join_pairs(pairs: &[(String, String)], separator: &str) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// librdkafka's `sasl.oauthbearer.config` for its unsecured token:
+/// `principal=<sub> scope=<a,b> lifeSeconds=<n> extension_<key>=<value>`.
+fn apply_unsecured_token_config(config: &mut ProducerConfig, key: &str, value: &str) -> Result<()> {
+    let oauth = &mut sasl(config).oauth;
+    for (name, v) in parse_pairs(key, value, ' ')? {
+        match name.as_str() {
+            "principal" => oauth.unsecured_principal = Some(v),
+            "scope" => {
+                oauth.unsecured_scope = v.split(',').map(str::to_owned).collect();
+            }
+            "lifeSeconds" => {
+                oauth.unsecured_lifetime_secs = Some(v.parse().map_err(|_| {
+                    Error::config(key, format!("lifeSeconds `{v}` is not a number"))
+                })?);
+            }
+            other => match other.strip_prefix("extension_") {
+                Some(extension) => oauth.extensions.push((extension.to_owned(), v)),
+                None => {
+                    return Err(Error::config(
+                        key,
+                        format!(
+                        "`{other}` is not one of principal, scope, lifeSeconds, extension_<name>"
+                    ),
+                    ))
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Java's `sasl.jaas.config`: the login module says the mechanism family, its options the
+/// credentials.
+fn apply_jaas(config: &mut ProducerConfig, key: &str, value: &str) -> Result<()> {
+    let (module, options) = parse_jaas(value)?;
+    let class = module.rsplit('.').next().unwrap_or(&module).to_owned();
+    let sasl = sasl(config);
+    match class.as_str() {
+        "PlainLoginModule" | "ScramLoginModule" => {
+            for (name, v) in options {
+                match name.as_str() {
+                    "username" => sasl.username = v,
+                    "password" => sasl.password = Secret::new(v),
+                    // Token authentication for delegation tokens: not needed by kiel.
+                    _ => {}
+                }
+            }
+            if class == "PlainLoginModule" && sasl.mechanism.is_none() {
+                sasl.mechanism = Some(SaslMechanism::Plain);
+            }
+            Ok(())
+        }
+        "OAuthBearerLoginModule" => {
+            let oauth = &mut sasl.oauth;
+            for (name, v) in options {
+                match name.as_str() {
+                    "unsecuredLoginStringClaim_sub" => oauth.unsecured_principal = Some(v),
+                    "unsecuredLoginListClaim_scope" => {
+                        oauth.unsecured_scope = v.split(',').map(str::to_owned).collect();
+                    }
+                    "unsecuredLoginLifetimeSeconds" => {
+                        oauth.unsecured_lifetime_secs = v.parse().ok();
+                    }
+                    "clientId" => oauth.client_id = Some(v),
+                    "clientSecret" => oauth.client_secret = Some(Secret::new(v)),
+                    "scope" => oauth.scope = Some(v),
+                    other => {
+                        if let Some(extension) = other.strip_prefix("unsecuredLoginExtension_") {
+                            oauth.extensions.push((extension.to_owned(), v));
+                        } else if let Some(extension) = other.strip_prefix("extension_") {
+                            oauth.extensions.push((extension.to_owned(), v));
+                        }
+                    }
+                }
+            }
+            if sasl.mechanism.is_none() {
+                sasl.mechanism = Some(SaslMechanism::OAuthBearer);
+            }
+            Ok(())
+        }
+        _ => Err(Error::config(
+            key,
+            format!("login module {module} is not supported (PlainLoginModule, ScramLoginModule, OAuthBearerLoginModule are)"),
+        )),
+    }
+}

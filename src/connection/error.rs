@@ -38,6 +38,22 @@ pub enum ConnectionError {
         /// What the answer looked like, e.g. the status line of an HTTP server.
         answer: String,
     },
+    /// The TLS handshake failed: `reason` says why and which setting to look at. No retry
+    /// can fix it.
+    #[error("TLS: {reason}")]
+    Tls {
+        /// What went wrong, in words a user can act on.
+        reason: String,
+    },
+    /// SASL authentication failed (wrong credentials, a mechanism the listener does not
+    /// enable, a refused token). No retry can fix it.
+    #[error("SASL {mechanism} authentication failed: {message}")]
+    Authentication {
+        /// The mechanism tried.
+        mechanism: String,
+        /// The broker's message, or what the mechanism found wrong.
+        message: String,
+    },
     /// The broker refused the ApiVersions handshake.
     #[error("ApiVersions failed: {0}")]
     Handshake(String),
@@ -70,7 +86,10 @@ impl ConnectionError {
     /// Whether no retry can fix it: the same address will answer the same way. Records
     /// bound for it fail at once instead of at `delivery.timeout.ms`.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Self::NotKafka { .. })
+        matches!(
+            self,
+            Self::NotKafka { .. } | Self::Tls { .. } | Self::Authentication { .. }
+        )
     }
 
     /// Whether the connection never became usable (as opposed to one that was lost).
@@ -82,6 +101,8 @@ impl ConnectionError {
                 | Self::Connect(_)
                 | Self::SetupTimeout { .. }
                 | Self::NotKafka { .. }
+                | Self::Tls { .. }
+                | Self::Authentication { .. }
                 | Self::Handshake(_)
         )
     }

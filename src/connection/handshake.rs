@@ -1,19 +1,27 @@
-//! Making a connection usable: the ApiVersions exchange (and, with a secured listener, the
-//! SASL exchange that follows it), and recognising a peer that is not a Kafka broker from
-//! the first bytes it sends back.
+//! Making a connection usable: the ApiVersions exchange, then with a SASL login the SASL
+//! exchange (SaslHandshake, SaslAuthenticate rounds driven by the mechanism), and
+//! recognising a peer that is not a Kafka broker from the first bytes it sends back.
 //!
 //! # References
 //! - Kafka protocol guide, "Retrieving Supported API versions"; KIP-511 (ApiVersions v3,
-//!   client software name); KIP-43 (SASL after ApiVersions)
+//!   client software name); KIP-43 (SASL after ApiVersions), KIP-152 (SaslAuthenticate and
+//!   its error messages), KIP-368 (session lifetime, re-authentication)
 //! - RFC 9112 §4 (HTTP status line), RFC 8446 §5.1 (TLS record header)
 
+use std::time::Duration;
+
 use bytes::{Buf, Bytes, BytesMut};
-use kiel_protocol::frame::{encode_request, peek_correlation_id, FrameReader};
-use kiel_protocol::messages::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
-use kiel_protocol::{DecodeError, Request};
+use kiel_protocol::frame::{decode_response, encode_request, peek_correlation_id, FrameReader};
+use kiel_protocol::messages::api_versions::{
+    negotiate, ApiVersion, ApiVersionsRequest, ApiVersionsResponse,
+};
+use kiel_protocol::messages::sasl_authenticate::SaslAuthenticateRequest;
+use kiel_protocol::messages::sasl_handshake::SaslHandshakeRequest;
+use kiel_protocol::{DecodeError, ErrorCode, Request, VersionRange};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::{ConnectionConfig, ConnectionError};
+use crate::sasl::{Next, SaslLogin};
 
 const SOFTWARE_NAME: &str = "kiel";
 
@@ -78,19 +86,163 @@ async fn read_frame<S: AsyncRead + Unpin>(
     }
 }
 
+/// A usable connection's handshake results: the broker's API versions, and for a SASL
+/// login how long the session lasts (KIP-368; `None` without a limit).
+pub(crate) struct Established {
+    pub api_versions: Vec<ApiVersion>,
+    pub session_lifetime: Option<Duration>,
+}
+
 /// Makes a fresh connection usable: ApiVersions (v3 first; falls back as the broker says),
-/// then — the place for it — the SASL exchange of a secured listener. Returns the broker's
-/// API version ranges.
+/// then, with a SASL login, the SASL exchange.
 pub(crate) async fn establish<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     buf: &mut BytesMut,
     config: &ConnectionConfig,
     reader: &FrameReader,
-) -> Result<Vec<ApiVersion>, ConnectionError> {
+) -> Result<Established, ConnectionError> {
     let api_versions = api_versions(stream, buf, config, reader).await?;
-    // A SASL step (SaslHandshake, SaslAuthenticate) goes here, once the broker's versions
-    // are known.
-    Ok(api_versions)
+    let session_lifetime = match &config.sasl {
+        Some(login) => authenticate(stream, buf, config, reader, &api_versions, login).await?,
+        None => None,
+    };
+    Ok(Established {
+        api_versions,
+        session_lifetime,
+    })
+}
+
+/// Correlation ids of the SASL exchange: the top of the range, which the sender's requests
+/// never reach (Java reserves it the same way).
+const SASL_CORRELATION_ID: i32 = i32::MAX - 4;
+
+/// Sends one request and reads its response (nothing else is in flight on the connection).
+async fn round_trip<S, R>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    config: &ConnectionConfig,
+    reader: &FrameReader,
+    request: &R,
+    version: i16,
+) -> Result<R::Response, ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    R: Request,
+{
+    let mut out = BytesMut::new();
+    encode_request(
+        request,
+        version,
+        SASL_CORRELATION_ID,
+        Some(&config.client_id),
+        &mut out,
+    )
+    .map_err(|e| ConnectionError::Protocol(e.to_string()))?;
+    stream
+        .write_all(&out)
+        .await
+        .map_err(|e| ConnectionError::io("write failed", &e))?;
+    let frame = read_frame(stream, buf, reader).await?;
+    decode_response::<R>(frame, version, SASL_CORRELATION_ID)
+        .map_err(|e| ConnectionError::Protocol(e.to_string()))
+}
+
+fn version_of(api_versions: &[ApiVersion], key: i16, ours: VersionRange) -> Option<i16> {
+    api_versions
+        .iter()
+        .find(|v| v.api_key == key)
+        .and_then(|theirs| negotiate(ours, theirs))
+}
+
+/// Authenticates with `login` (SaslHandshake v1, then SaslAuthenticate rounds); returns how
+/// long the session lasts, if the broker limits it. Also used to re-authenticate an open
+/// connection (KIP-368), with nothing else in flight.
+pub(crate) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    config: &ConnectionConfig,
+    reader: &FrameReader,
+    api_versions: &[ApiVersion],
+    login: &SaslLogin,
+) -> Result<Option<Duration>, ConnectionError> {
+    let mechanism = login.mechanism();
+    let failed = |message: String| ConnectionError::Authentication {
+        mechanism: mechanism.name().to_owned(),
+        message,
+    };
+    let handshake_version = version_of(
+        api_versions,
+        SaslHandshakeRequest::API_KEY.code(),
+        VersionRange { min: 1, max: 1 },
+    )
+    .ok_or_else(|| failed("the broker does not offer SaslHandshake v1 (is this a SASL listener? Kafka 1.0 or later?)".into()))?;
+    let authenticate_version = version_of(
+        api_versions,
+        SaslAuthenticateRequest::API_KEY.code(),
+        SaslAuthenticateRequest::VERSIONS,
+    )
+    .ok_or_else(|| failed("the broker does not offer SaslAuthenticate".into()))?;
+    let handshake = round_trip(
+        stream,
+        buf,
+        config,
+        reader,
+        &SaslHandshakeRequest {
+            mechanism: mechanism.name().to_owned(),
+        },
+        handshake_version,
+    )
+    .await?;
+    match ErrorCode::from_code(handshake.error_code) {
+        ErrorCode::None => {}
+        ErrorCode::UnsupportedSaslMechanism => {
+            return Err(failed(format!(
+                "the broker does not enable {mechanism} on this listener; it enables [{}] (sasl.mechanism)",
+                handshake.mechanisms.join(", ")
+            )))
+        }
+        ErrorCode::IllegalSaslState => {
+            return Err(failed(
+                "the broker did not expect a SASL handshake: is this a SASL listener? (security.protocol)".into(),
+            ))
+        }
+        code => return Err(failed(format!("SaslHandshake failed: {code}"))),
+    }
+    let mut exchange = login.exchange().await.map_err(|e| failed(e.0))?;
+    let mut message = exchange.first();
+    loop {
+        let response = round_trip(
+            stream,
+            buf,
+            config,
+            reader,
+            &SaslAuthenticateRequest {
+                auth_bytes: Bytes::from(std::mem::take(&mut message)),
+            },
+            authenticate_version,
+        )
+        .await?;
+        let code = ErrorCode::from_code(response.error_code);
+        if !code.is_ok() {
+            let detail = response.error_message.unwrap_or_else(|| code.to_string());
+            return Err(failed(format!(
+                "{detail} (check the credentials: sasl.username / sasl.password, sasl.jaas.config or the token)"
+            )));
+        }
+        match exchange
+            .next(&response.auth_bytes)
+            .map_err(|e| failed(e.0))?
+        {
+            Next::Send(next) => message = next,
+            Next::Done => {
+                let lifetime = u64::try_from(response.session_lifetime_ms)
+                    .ok()
+                    .filter(|ms| *ms > 0)
+                    .map(Duration::from_millis);
+                return Ok(lifetime);
+            }
+        }
+    }
 }
 
 async fn api_versions<S: AsyncRead + AsyncWrite + Unpin>(

@@ -17,6 +17,7 @@
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -27,10 +28,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
+use crate::sasl::SaslLogin;
+use crate::time::later;
+
+mod duplex;
 mod error;
 mod handshake;
+mod tls;
 
 pub use error::ConnectionError;
+pub(crate) use tls::TlsConnector;
 
 /// Identifies one connection (not one broker: a broker gets a new id per reconnect).
 pub(crate) type ConnectionId = u64;
@@ -146,6 +153,33 @@ pub(crate) struct ConnectionConfig {
     pub client_id: String,
     pub connect_timeout: Duration,
     pub max_frame_size: usize,
+    /// TLS, for `security.protocol` SSL and SASL_SSL.
+    pub tls: Option<TlsConnector>,
+    /// The SASL login, for `security.protocol` SASL_PLAINTEXT and SASL_SSL.
+    pub sasl: Option<Arc<SaslLogin>>,
+}
+
+impl ConnectionConfig {
+    /// The connection settings of a producer; TLS files are read and checked here.
+    pub(crate) fn from(config: &crate::config::ProducerConfig) -> crate::error::Result<Self> {
+        let security = config.security();
+        let tls = if security.protocol().uses_tls() {
+            Some(TlsConnector::new(&security.tls)?)
+        } else {
+            None
+        };
+        let sasl = match (security.protocol().uses_sasl(), security.sasl()) {
+            (true, Some(sasl)) => Some(Arc::new(SaslLogin::new(sasl)?)),
+            _ => None,
+        };
+        Ok(Self {
+            client_id: config.client_id().to_owned(),
+            connect_timeout: config.connect_timeout(),
+            max_frame_size: config.max_request_size().max(100 * 1024 * 1024),
+            tls,
+            sasl,
+        })
+    }
 }
 
 /// Starts a connection task to `address` and returns its handle.
@@ -189,32 +223,87 @@ async fn run(
     rx: mpsc::UnboundedReceiver<Outgoing>,
     events: &mpsc::UnboundedSender<ConnectionEvent>,
 ) -> Result<(), ConnectionError> {
-    let reader = FrameReader::new(config.max_frame_size);
-    let mut buf = BytesMut::with_capacity(64 * 1024);
-    let mut opened = false;
-    let setup = async {
-        let mut stream = connect(address).await?;
-        opened = true;
-        let api_versions = handshake::establish(&mut stream, &mut buf, config, &reader).await?;
-        Ok::<_, ConnectionError>((stream, api_versions))
+    // Connecting, TLS and the handshake together may take socket.connection.setup.timeout.ms.
+    let deadline =
+        tokio::time::Instant::from_std(later(std::time::Instant::now(), config.connect_timeout));
+    let timed_out = |opened: bool| ConnectionError::SetupTimeout {
+        timeout: config.connect_timeout,
+        opened,
     };
-    let (stream, api_versions) = match tokio::time::timeout(config.connect_timeout, setup).await {
-        Ok(result) => result?,
-        Err(_) => {
-            return Err(ConnectionError::SetupTimeout {
-                timeout: config.connect_timeout,
-                opened,
-            })
+    let tcp = tokio::time::timeout_at(deadline, connect(address))
+        .await
+        .map_err(|_| timed_out(false))??;
+    let setup = Setup {
+        id,
+        address,
+        config,
+        deadline,
+    };
+    match &config.tls {
+        None => setup.finish(tcp, rx, events).await,
+        Some(tls) => {
+            let stream = tokio::time::timeout_at(deadline, tls.connect(host_of(address), tcp))
+                .await
+                .map_err(|_| timed_out(true))??;
+            setup.finish(stream, rx, events).await
         }
-    };
-    tracing::debug!(connection = id, %address, "connected");
-    if events
-        .send(ConnectionEvent::Ready { id, api_versions })
-        .is_err()
-    {
-        return Ok(());
     }
-    serve(id, stream, buf, &reader, rx, events).await
+}
+
+/// The host part of `host:port` (`[::1]:9092` gives `::1`).
+fn host_of(address: &str) -> &str {
+    let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// What making a connection usable needs, whatever its transport.
+struct Setup<'a> {
+    id: ConnectionId,
+    address: &'a str,
+    config: &'a ConnectionConfig,
+    deadline: tokio::time::Instant,
+}
+
+impl Setup<'_> {
+    /// Runs the handshake on an open stream (within the setup deadline), reports the
+    /// connection ready, then serves it.
+    async fn finish<T: Transport>(
+        self,
+        mut stream: T,
+        rx: mpsc::UnboundedReceiver<Outgoing>,
+        events: &mpsc::UnboundedSender<ConnectionEvent>,
+    ) -> Result<(), ConnectionError> {
+        let reader = FrameReader::new(self.config.max_frame_size);
+        let mut buf = BytesMut::with_capacity(64 * 1024);
+        let handshake = handshake::establish(&mut stream, &mut buf, self.config, &reader);
+        let established = tokio::time::timeout_at(self.deadline, handshake)
+            .await
+            .map_err(|_| ConnectionError::SetupTimeout {
+                timeout: self.config.connect_timeout,
+                opened: true,
+            })??;
+        let id = self.id;
+        tracing::debug!(connection = id, address = self.address, "connected");
+        let session = match (&self.config.sasl, established.session_lifetime) {
+            (Some(login), Some(lifetime)) => Some(Session {
+                login: login.as_ref(),
+                config: self.config,
+                api_versions: established.api_versions.clone(),
+                reauthenticate_at: reauthentication_time(lifetime),
+            }),
+            _ => None,
+        };
+        if events
+            .send(ConnectionEvent::Ready {
+                id,
+                api_versions: established.api_versions,
+            })
+            .is_err()
+        {
+            return Ok(());
+        }
+        serve(id, stream, buf, &reader, rx, events, session).await
+    }
 }
 
 /// Request frames queued for one vectored write, as the chunks they were encoded into.
@@ -279,8 +368,25 @@ impl Buf for ChunkQueue {
 /// Gather at most this many bytes of queued frames into one vectored write.
 const MAX_GATHER_BYTES: usize = 1 << 20;
 
+/// A SASL session the broker limits in time (KIP-368): re-authenticate before it ends.
+struct Session<'a> {
+    login: &'a SaslLogin,
+    config: &'a ConnectionConfig,
+    api_versions: Vec<ApiVersion>,
+    reauthenticate_at: tokio::time::Instant,
+}
+
+/// When to re-authenticate a session of `lifetime`: at a random point between 85 % and
+/// 95 % of it (as Java does), so that a client's connections do not all do it at once.
+fn reauthentication_time(lifetime: Duration) -> tokio::time::Instant {
+    let share = 0.85 + rand::random::<f64>() * 0.10;
+    tokio::time::Instant::from_std(later(std::time::Instant::now(), lifetime.mul_f64(share)))
+}
+
 /// Carries requests and responses over a usable connection until it fails or the driver
-/// drops its handle.
+/// drops its handle. With a time-limited SASL session, it re-authenticates in time: it stops
+/// writing new requests, lets the ones in flight be answered, runs the SASL exchange on the
+/// same connection, then goes on; the requests that waited meanwhile go out in order.
 async fn serve<T: Transport>(
     id: ConnectionId,
     stream: T,
@@ -288,10 +394,13 @@ async fn serve<T: Transport>(
     reader: &FrameReader,
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
     events: &mpsc::UnboundedSender<ConnectionEvent>,
+    mut session: Option<Session<'_>>,
 ) -> Result<(), ConnectionError> {
     let (mut read_half, mut write_half) = stream.split();
     let mut waiting: VecDeque<i32> = VecDeque::new();
     let mut out = ChunkQueue::default();
+    // The session must be renewed: no new requests until it is.
+    let mut renewing = false;
     loop {
         // Hand out every complete frame already buffered.
         while let Some(frame) = reader.next_frame(&mut buf).map_err(frame_error)? {
@@ -321,8 +430,39 @@ async fn serve<T: Transport>(
                 return Ok(());
             }
         }
+        if renewing && waiting.is_empty() {
+            if let Some(current) = session.as_mut() {
+                let mut stream = duplex::Duplex {
+                    read: &mut read_half,
+                    write: &mut write_half,
+                };
+                let lifetime = handshake::authenticate(
+                    &mut stream,
+                    &mut buf,
+                    current.config,
+                    reader,
+                    &current.api_versions,
+                    current.login,
+                )
+                .await?;
+                tracing::debug!(connection = id, ?lifetime, "re-authenticated");
+                match lifetime {
+                    Some(lifetime) => current.reauthenticate_at = reauthentication_time(lifetime),
+                    None => session = None,
+                }
+            }
+            renewing = false;
+        }
+        let renew_at = session.as_ref().map(|s| s.reauthenticate_at);
         tokio::select! {
-            outgoing = rx.recv() => {
+            _ = async {
+                if let Some(at) = renew_at {
+                    tokio::time::sleep_until(at).await;
+                }
+            }, if renew_at.is_some() && !renewing => {
+                renewing = true;
+            }
+            outgoing = rx.recv(), if !renewing => {
                 let Some(first) = outgoing else { return Ok(()) };
                 // Gather what is queued into one vectored write (the frames are not copied).
                 let mut written = Vec::new();

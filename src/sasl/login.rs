@@ -1,0 +1,153 @@
+//! A producer's SASL login, shared by all its connections: which mechanism, its credentials,
+//! and for OAUTHBEARER the token in use, fetched again once 80 % of its lifetime has passed.
+//!
+//! # References
+//! - Java `ExpiringCredentialRefreshingLogin` (refresh at 80 % of the lifetime, the default
+//!   `sasl.login.refresh.window.factor`)
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{AuthFailure, Exchange, OAuthBearer, OAuthToken, Plain, Scram, ScramHash};
+use super::{TokenProvider, UnsecuredToken};
+use crate::config::{Sasl, SaslMechanism, Secret};
+use crate::error::{Error, Result};
+
+/// The share of a token's lifetime after which a new one is fetched.
+const REFRESH_AT: f64 = 0.8;
+
+/// Tokens from a provider, kept while fresh.
+#[derive(Debug)]
+struct TokenCache {
+    provider: Arc<dyn TokenProvider>,
+    current: tokio::sync::Mutex<Option<(OAuthToken, Instant)>>,
+}
+
+impl TokenCache {
+    /// The current token, or a new one if it is (nearly) expired.
+    async fn token(&self) -> std::result::Result<OAuthToken, AuthFailure> {
+        let mut current = self.current.lock().await;
+        if let Some((token, refresh_at)) = current.as_ref() {
+            if Instant::now() < *refresh_at {
+                return Ok(token.clone());
+            }
+        }
+        let token = self
+            .provider
+            .token()
+            .await
+            .map_err(|e| AuthFailure(format!("no OAUTHBEARER token: {e}")))?;
+        let refresh_at = Instant::now()
+            .checked_add(token.lifetime.mul_f64(REFRESH_AT))
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        *current = Some((token.clone(), refresh_at));
+        Ok(token)
+    }
+}
+
+/// The SASL login of a producer's connections.
+#[derive(Debug)]
+pub(crate) struct SaslLogin {
+    mechanism: SaslMechanism,
+    username: String,
+    password: Secret,
+    tokens: Option<TokenCache>,
+}
+
+impl SaslLogin {
+    /// The login the settings describe; OAUTHBEARER settings become a token provider.
+    pub(crate) fn new(sasl: &Sasl) -> Result<Self> {
+        let mechanism = sasl
+            .mechanism
+            .ok_or_else(|| Error::config("sasl.mechanism", "not set"))?;
+        let tokens = if mechanism == SaslMechanism::OAuthBearer {
+            Some(TokenCache {
+                provider: token_provider(sasl)?,
+                current: tokio::sync::Mutex::new(None),
+            })
+        } else {
+            None
+        };
+        Ok(Self {
+            mechanism,
+            username: sasl.username.clone(),
+            password: sasl.password.clone(),
+            tokens,
+        })
+    }
+
+    /// The mechanism.
+    pub(crate) fn mechanism(&self) -> SaslMechanism {
+        self.mechanism
+    }
+
+    /// A fresh exchange for one authentication (fetching a token first if it needs one).
+    pub(crate) async fn exchange(&self) -> std::result::Result<Box<dyn Exchange>, AuthFailure> {
+        Ok(match self.mechanism {
+            SaslMechanism::Plain => Box::new(Plain::new(&self.username, &self.password)),
+            SaslMechanism::ScramSha256 => Box::new(Scram::new(
+                ScramHash::Sha256,
+                &self.username,
+                &self.password,
+            )),
+            SaslMechanism::ScramSha512 => Box::new(Scram::new(
+                ScramHash::Sha512,
+                &self.username,
+                &self.password,
+            )),
+            SaslMechanism::OAuthBearer => {
+                let Some(tokens) = &self.tokens else {
+                    return Err(AuthFailure("no OAUTHBEARER token provider".into()));
+                };
+                Box::new(OAuthBearer::new(tokens.token().await?))
+            }
+        })
+    }
+}
+
+/// The token provider OAUTHBEARER settings describe.
+fn token_provider(sasl: &Sasl) -> Result<Arc<dyn TokenProvider>> {
+    if let Some(provider) = &sasl.token_provider {
+        return Ok(Arc::clone(provider));
+    }
+    let oauth = &sasl.oauth;
+    if oauth
+        .method
+        .as_deref()
+        .is_some_and(|m| m.eq_ignore_ascii_case("oidc"))
+    {
+        return oidc_provider(sasl);
+    }
+    let Some(principal) = &oauth.unsecured_principal else {
+        return Err(Error::config(
+            "sasl.oauthbearer.config",
+            "OAUTHBEARER needs a token provider (see sasl.oauthbearer.method)",
+        ));
+    };
+    tracing::warn!(
+        principal = %principal,
+        "OAUTHBEARER with an unsecured (alg: none) token: for development clusters only"
+    );
+    let mut token = UnsecuredToken::new(principal.clone())
+        .scope(oauth.unsecured_scope.clone())
+        .extensions(oauth.extensions.clone());
+    if let Some(seconds) = oauth.unsecured_lifetime_secs {
+        token = token.lifetime(Duration::from_secs(seconds));
+    }
+    Ok(Arc::new(token))
+}
+
+#[cfg(feature = "oidc")]
+fn oidc_provider(sasl: &Sasl) -> Result<Arc<dyn TokenProvider>> {
+    Ok(Arc::new(super::oidc::ClientCredentials::from_settings(
+        &sasl.oauth,
+    )?))
+}
+
+#[cfg(not(feature = "oidc"))]
+fn oidc_provider(_: &Sasl) -> Result<Arc<dyn TokenProvider>> {
+    Err(Error::config(
+        "sasl.oauthbearer.method",
+        "sasl.oauthbearer.method=oidc needs kiel built with the `oidc` feature",
+    ))
+}
