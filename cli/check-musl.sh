@@ -2,7 +2,8 @@
 # Builds the `kiel` command as a static musl binary and checks it:
 #   1. installs the x86_64-unknown-linux-musl target with rustup if it is missing;
 #   2. cargo build --release --target x86_64-unknown-linux-musl -p kiel-cli
-#      (no C compiler for musl is needed: every dependency is pure Rust);
+#      (the TLS crypto, aws-lc via rustls, is C and assembly: it is compiled with musl-gcc,
+#      from Debian's musl-tools, installed here when missing and apt-get is there);
 #   3. checks that the binary is statically linked (no ELF interpreter, no NEEDED libraries);
 #   4. runs `kiel --version` and checks what it prints;
 #   5. prints the binary's size, as built and stripped.
@@ -24,6 +25,18 @@ if ! rustup target list --installed | grep -qx "$TARGET"; then
     echo "check-musl: installing the $TARGET target"
     rustup target add "$TARGET" || fail "rustup target add $TARGET"
 fi
+
+if ! command -v musl-gcc >/dev/null; then
+    if command -v apt-get >/dev/null; then
+        echo "check-musl: installing musl-tools (musl-gcc, for the C in the TLS crypto)"
+        (apt-get install -y -qq musl-tools >/dev/null 2>&1 ||
+            (apt-get update -qq && apt-get install -y -qq musl-tools >/dev/null)) ||
+            fail "apt-get install musl-tools"
+    else
+        fail "musl-gcc is needed to compile the TLS crypto (aws-lc) for musl: install musl-tools"
+    fi
+fi
+export CC_x86_64_unknown_linux_musl="${CC_x86_64_unknown_linux_musl:-musl-gcc}"
 
 echo "check-musl: building kiel-cli for $TARGET (release)"
 cargo build --release --target "$TARGET" -p kiel-cli || fail "cargo build"
