@@ -18,6 +18,8 @@ use crate::partitioner::{Partitioner, PartitionerKind};
 mod security;
 mod settings;
 
+#[cfg(feature = "oidc")]
+pub(crate) use security::OAuthSettings;
 pub use security::{Pem, Sasl, SaslMechanism, Secret, Security, SecurityProtocol, Tls};
 pub use settings::Setting;
 use settings::SETTINGS;

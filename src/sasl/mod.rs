@@ -20,6 +20,8 @@ use crate::config::Secret;
 mod login;
 mod mechanism;
 mod oauthbearer;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod plain;
 mod scram;
 mod unsecured;
@@ -29,6 +31,8 @@ pub(crate) use mechanism::{AuthFailure, Exchange, Next};
 pub(crate) use oauthbearer::OAuthBearer;
 pub(crate) use plain::Plain;
 pub(crate) use scram::{Scram, ScramHash};
+#[cfg(feature = "oidc")]
+pub use oidc::ClientCredentials;
 pub use unsecured::UnsecuredToken;
 
 /// An OAuth 2 bearer token, as a [`TokenProvider`] hands it out.

@@ -1,0 +1,122 @@
+//! OAUTHBEARER tokens from an OIDC token endpoint with the client credentials grant (the
+//! `oidc` feature): `sasl.oauthbearer.method=oidc`, `sasl.oauthbearer.token.endpoint.url`,
+//! `sasl.oauthbearer.client.id`, `sasl.oauthbearer.client.secret`, `sasl.oauthbearer.scope`.
+//!
+//! # References
+//! - RFC 6749 §4.4 (client credentials grant), §2.3.1 (client authentication with HTTP Basic)
+//! - KIP-768 (Kafka's OIDC login)
+
+use std::time::Duration;
+
+use super::{OAuthToken, TokenError, TokenFuture, TokenProvider};
+use crate::config::{OAuthSettings, Secret};
+use crate::error::{Error, Result};
+
+/// When the endpoint does not say how long a token lasts.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Fetches tokens with the client credentials grant.
+#[derive(Debug)]
+pub struct ClientCredentials {
+    endpoint: String,
+    client_id: String,
+    client_secret: Secret,
+    scope: Option<String>,
+    extensions: Vec<(String, String)>,
+    http: reqwest::Client,
+}
+
+/// The token endpoint's answer (RFC 6749 §5.1).
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: Option<u64>,
+}
+
+impl ClientCredentials {
+    /// Tokens from `endpoint` for this client.
+    pub fn new(endpoint: &str, client_id: &str, client_secret: impl Into<Secret>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::config("sasl.oauthbearer.token.endpoint.url", e.to_string()))?;
+        Ok(Self {
+            endpoint: endpoint.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.into(),
+            scope: None,
+            extensions: Vec::new(),
+            http,
+        })
+    }
+
+    /// The scope to ask for.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// SASL extensions sent with each token.
+    pub fn extensions(mut self, extensions: Vec<(String, String)>) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    pub(crate) fn from_settings(oauth: &OAuthSettings) -> Result<Self> {
+        let endpoint = oauth.token_endpoint.as_deref().ok_or_else(|| {
+            Error::config("sasl.oauthbearer.token.endpoint.url", "not set")
+        })?;
+        let client_id = oauth
+            .client_id
+            .as_deref()
+            .ok_or_else(|| Error::config("sasl.oauthbearer.client.id", "not set"))?;
+        let secret = oauth
+            .client_secret
+            .clone()
+            .ok_or_else(|| Error::config("sasl.oauthbearer.client.secret", "not set"))?;
+        let mut provider = Self::new(endpoint, client_id, secret)?.extensions(oauth.extensions.clone());
+        if let Some(scope) = &oauth.scope {
+            provider = provider.scope(scope.clone());
+        }
+        Ok(provider)
+    }
+
+    async fn fetch(&self) -> std::result::Result<OAuthToken, TokenError> {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = &self.scope {
+            form.push(("scope", scope));
+        }
+        let response = self
+            .http
+            .post(&self.endpoint)
+            .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| TokenError(format!("token endpoint {}: {e}", self.endpoint)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(TokenError(format!(
+                "token endpoint {} answered {status}: {}",
+                self.endpoint,
+                body.chars().take(300).collect::<String>()
+            )));
+        }
+        let token: TokenResponse = response
+            .json()
+            .await
+            .map_err(|e| TokenError(format!("token endpoint {}: {e}", self.endpoint)))?;
+        Ok(OAuthToken {
+            value: Secret::new(token.access_token),
+            lifetime: token.expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs),
+            extensions: self.extensions.clone(),
+        })
+    }
+}
+
+impl TokenProvider for ClientCredentials {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(self.fetch())
+    }
+}
