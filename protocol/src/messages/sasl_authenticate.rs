@@ -21,6 +21,11 @@
 //! server-final). A failed exchange is answered with `SASL_AUTHENTICATION_FAILED` (58) and an
 //! `error_message`; the broker closes the connection after that.
 //!
+//! What a Kafka 4.1.1 broker sent in the captures of `tests/golden/` (kafka-clients 4.0.1,
+//! SaslAuthenticate v2): on success `error_message` is the empty string, not null, although
+//! the schema describes null; `session_lifetime_ms` is 0 in the SCRAM challenge and the
+//! listener's `connections.max.reauth.ms` in the answer that completes the exchange.
+//!
 //! The `auth_bytes` of a request hold credentials (a `PLAIN` password in clear), so the
 //! [`Debug`](std::fmt::Debug) output of both structs shows only their length.
 //!
@@ -198,15 +203,106 @@ mod tests {
         assert_encodes_to(&request, 1, bytes);
     }
 
+    // Frames captured from Kafka 4.1.1 and kafka-clients 4.0.1 (`tests/golden/`, throwaway
+    // test passwords). A v2 request's header v2 takes 22 bytes (api key, version, correlation
+    // id, client id `kiel-golden`, empty tag buffer), a v2 response's header v1 takes 5
+    // (correlation id, empty tag buffer).
+    const PLAIN_REQUEST: &[u8] =
+        include_bytes!("../../tests/golden/sasl-plain/c1-04-sasl_authenticate-v2-request.bin");
+    const PLAIN_RESPONSE: &[u8] =
+        include_bytes!("../../tests/golden/sasl-plain/c1-05-sasl_authenticate-v2-response.bin");
+
     #[test]
-    fn v2_request_bytes() {
-        let request = SaslAuthenticateRequest::new(&b"n,,n=a,r=x"[..]);
+    fn v2_plain_request_bytes_captured_from_the_java_client() {
+        let token = b"\0golden\0golden-plain-test-password";
+        let bytes = [
+            &[0x23][..], // auth_bytes: COMPACT_BYTES of 34 (length + 1)
+            token,       // RFC 4616: empty authzid NUL authcid NUL password
+            &[0x00],     // TAG_BUFFER: no tagged fields
+        ]
+        .concat();
+        assert_eq!(&PLAIN_REQUEST[22..], &bytes[..]);
+        assert_encodes_to(&SaslAuthenticateRequest::new(&token[..]), 2, &bytes);
+    }
+
+    #[test]
+    fn v2_plain_response_bytes_captured_from_kafka() {
+        let response = SaslAuthenticateResponse {
+            error_code: 0,
+            error_message: Some(String::new()),
+            auth_bytes: Bytes::new(),
+            session_lifetime_ms: 3_600_000,
+        };
         let bytes: &[u8] = &[
-            0x0b, // auth_bytes: COMPACT_BYTES of 10 (length + 1)
-            b'n', b',', b',', b'n', b'=', b'a', b',', b'r', b'=', b'x', // SCRAM client-first
+            0x00, 0x00, // error_code: 0
+            0x01, // error_message: COMPACT_NULLABLE_STRING of 0 (empty, not null)
+            0x01, // auth_bytes: COMPACT_BYTES of 0
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x36, 0xee, 0x80, // session_lifetime_ms: 3600000
             0x00, // TAG_BUFFER: no tagged fields
         ];
-        assert_encodes_to(&request, 2, bytes);
+        assert_eq!(&PLAIN_RESPONSE[5..], bytes);
+        assert_encodes_to(&response, 2, bytes);
+    }
+
+    /// The two rounds of a SCRAM-SHA-256 exchange as captured in
+    /// `tests/golden/sasl-scram-sha-256/c1-04` to `c1-07` (bodies only: the nonces differ in
+    /// every capture, so the bytes are copied here rather than read from the files).
+    #[test]
+    fn v2_scram_bytes_captured_from_kafka_and_the_java_client() {
+        let client_first = b"n,,n=golden,r=oml5ee9mbvy9qsjhk9fuwuckk";
+        let bytes = [
+            &[0x28][..],  // auth_bytes: COMPACT_BYTES of 39
+            client_first, // gs2 header, user name, client nonce
+            &[0x00],      // TAG_BUFFER: no tagged fields
+        ]
+        .concat();
+        assert_encodes_to(&SaslAuthenticateRequest::new(&client_first[..]), 2, &bytes);
+
+        let server_first: &[u8] = b"r=oml5ee9mbvy9qsjhk9fuwuckk12pafc0d54not2zvffux0mqsg5,\
+            s=cTB6bDJlM29lMWI2ZHFoeWdyYTV0bGNwNw==,i=4096";
+        let challenge = SaslAuthenticateResponse {
+            error_code: 0,
+            error_message: Some(String::new()),
+            auth_bytes: Bytes::copy_from_slice(server_first),
+            session_lifetime_ms: 0,
+        };
+        let bytes = [
+            &[0x00, 0x00][..], // error_code: 0
+            &[0x01],           // error_message: COMPACT_NULLABLE_STRING of 0
+            &[0x64],           // auth_bytes: COMPACT_BYTES of 99
+            server_first,      // combined nonce, salt, iteration count
+            &[0; 8],           // session_lifetime_ms: 0 (the exchange is not over)
+            &[0x00],           // TAG_BUFFER: no tagged fields
+        ]
+        .concat();
+        assert_encodes_to(&challenge, 2, &bytes);
+
+        let client_final: &[u8] = b"c=biws,r=oml5ee9mbvy9qsjhk9fuwuckk12pafc0d54not2zvffux0mqsg5,\
+            p=pRYbWNFqIy5lDjX53luiiZl+aq8FLR+v+IR82sKcpjk=";
+        let bytes = [
+            &[0x6c][..],  // auth_bytes: COMPACT_BYTES of 107
+            client_final, // channel binding, nonce, client proof
+            &[0x00],      // TAG_BUFFER: no tagged fields
+        ]
+        .concat();
+        assert_encodes_to(&SaslAuthenticateRequest::new(client_final), 2, &bytes);
+
+        let server_final: &[u8] = b"v=vPo80jevRp5BKr3puVPQnnJMcDoleHd8/OtBTTiSuwo=";
+        let outcome = SaslAuthenticateResponse {
+            auth_bytes: Bytes::copy_from_slice(server_final),
+            session_lifetime_ms: 3_600_000,
+            ..challenge
+        };
+        let bytes = [
+            &[0x00, 0x00][..],                                 // error_code: 0
+            &[0x01],                                           // error_message: empty
+            &[0x2f],                                           // auth_bytes: COMPACT_BYTES of 46
+            server_final,                                      // server signature
+            &[0x00, 0x00, 0x00, 0x00, 0x00, 0x36, 0xee, 0x80], // session_lifetime_ms: 3600000
+            &[0x00],                                           // TAG_BUFFER: no tagged fields
+        ]
+        .concat();
+        assert_encodes_to(&outcome, 2, &bytes);
     }
 
     #[test]
@@ -214,7 +310,8 @@ mod tests {
         let empty = SaslAuthenticateRequest::default();
         assert_encodes_to(&empty, 0, &[0x00, 0x00, 0x00, 0x00]); // BYTES of 0
         assert_encodes_to(&empty, 2, &[0x01, 0x00]); // COMPACT_BYTES of 0, TAG_BUFFER
-                                                     // Null (-1, or 0 in the compact form) is not allowed by the schema.
+
+        // Null (-1, or 0 in the compact form) is not allowed by the schema.
         let null_classic = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff]);
         let null_compact = Bytes::from_static(&[0x00, 0x00]);
         for (bytes, version) in [(null_classic, 1), (null_compact, 2)] {

@@ -23,6 +23,11 @@
 //! v1; this codec reads and writes both. The schema's version cannot be bumped beyond 1
 //! (KAFKA-9577: clients up to 2.4 negotiated it wrongly), so v1 is also the newest.
 //!
+//! On a SASL connection the Java client (4.0.1, in the captures of `tests/golden/`) first
+//! sends an ApiVersions v0 of its own (an empty body) to learn the SASL versions, then
+//! SaslHandshake v1, then SaslAuthenticate v2 until the exchange is over, and only then the
+//! ApiVersions v4 every connection starts with.
+//!
 //! A broker answers a mechanism it has not enabled with `UNSUPPORTED_SASL_MECHANISM` (33),
 //! still listing its mechanisms, and a handshake at the wrong point of the exchange with
 //! `ILLEGAL_SASL_STATE` (34). SaslHandshake has no flexible version
@@ -155,13 +160,39 @@ mod tests {
     use crate::ErrorCode;
     use proptest::prelude::*;
 
+    /// Frames captured from Kafka 4.1.1 and kafka-clients 4.0.1 (`tests/golden/`): the
+    /// request after its 21-byte header v1 (api key, version, correlation id, client id
+    /// `kiel-golden`), the response after its 4-byte header v0 (correlation id).
+    const CAPTURED_REQUEST: &[u8] =
+        include_bytes!("../../tests/golden/sasl-scram-sha-256/c1-02-sasl_handshake-v1-request.bin");
+    const CAPTURED_RESPONSE: &[u8] =
+        include_bytes!("../../tests/golden/sasl-plain/c1-03-sasl_handshake-v1-response.bin");
+
     #[test]
-    fn v1_request_bytes() {
+    fn v1_request_bytes_captured_from_the_java_client() {
         let bytes: &[u8] = &[
             0x00, 0x0d, // mechanism: STRING of 13
             b'S', b'C', b'R', b'A', b'M', b'-', b'S', b'H', b'A', b'-', b'2', b'5', b'6',
         ];
+        assert_eq!(&CAPTURED_REQUEST[21..], bytes);
         assert_encodes_to(&SaslHandshakeRequest::new("SCRAM-SHA-256"), 1, bytes);
+    }
+
+    #[test]
+    fn v1_response_bytes_captured_from_kafka() {
+        let response = SaslHandshakeResponse {
+            error_code: 0,
+            mechanisms: vec!["PLAIN".into(), "SCRAM-SHA-256".into()],
+        };
+        let bytes: &[u8] = &[
+            0x00, 0x00, // error_code: 0
+            0x00, 0x00, 0x00, 0x02, // mechanisms: ARRAY of 2
+            0x00, 0x05, b'P', b'L', b'A', b'I', b'N', // [0]: STRING of 5
+            0x00, 0x0d, b'S', b'C', b'R', b'A', b'M', b'-', b'S', b'H', b'A', b'-', b'2', b'5',
+            b'6', // [1]: STRING of 13
+        ];
+        assert_eq!(&CAPTURED_RESPONSE[4..], bytes);
+        assert_encodes_to(&response, 1, bytes);
     }
 
     #[test]

@@ -1,13 +1,24 @@
-// Drives the Java client for capture.sh. Two modes:
+// Drives the Java client for capture.sh. Three modes:
 //   create <bootstrap> <topic>...            creates single-partition topics (Admin client)
-//   produce <bootstrap> <topic> <compression> <acks> <idempotence>
-//                                            sends RECORDS below to partition 0 as ONE batch
+//   produce <bootstrap> <topic> <compression> <acks> <idempotence> [<mechanism> <user> <password>]
+//                                            sends RECORDS below to partition 0 as ONE batch;
+//                                            with a SASL mechanism (PLAIN, SCRAM-SHA-256, ...)
+//                                            over SASL_PLAINTEXT
+//   decode <frames dir>                      prints, for every frame record_proxy.py wrote, the
+//                                            header and body as this kafka-clients version's
+//                                            generated message classes read them (toString())
 // The records carry fixed timestamps so a re-encoded batch can match the client's bytes.
+import java.io.File;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -16,6 +27,12 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.message.ApiMessageType;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.ResponseHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 public class GoldenProducer {
@@ -70,8 +87,57 @@ public class GoldenProducer {
         return sb.append("]}").toString();
     }
 
+    // record_proxy.py's file names: c<conn>-<seq>-<req|resp>-k<key>-v<version>-corr<id>.bin
+    static final Pattern FRAME = Pattern.compile("c(\\d+)-(\\d+)-(req|resp)-k(-?\\d+)-v(-?\\d+)-corr(-?\\d+)\\.bin");
+
+    // One line per frame: "decoded <file> <headerVersion> <clientId> <correlationId> <body>",
+    // clientId "-" for responses; the body is the generated data class's toString(). Fails when
+    // a frame has bytes left over.
+    static void decode(File dir) throws Exception {
+        String[] names = dir.list();
+        Arrays.sort(names);
+        for (String name : names) {
+            Matcher m = FRAME.matcher(name);
+            if (!m.matches()) {
+                continue;
+            }
+            boolean request = m.group(3).equals("req");
+            short key = Short.parseShort(m.group(4));
+            short version = Short.parseShort(m.group(5));
+            ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(new File(dir, name).toPath()));
+            ApiMessageType type = ApiMessageType.fromApiKey(key);
+            short headerVersion;
+            String clientId;
+            int correlationId;
+            ApiMessage body;
+            if (request) {
+                RequestHeader header = RequestHeader.parse(buf);
+                headerVersion = header.headerVersion();
+                clientId = header.clientId();
+                correlationId = header.correlationId();
+                body = type.newRequest();
+            } else {
+                headerVersion = ApiKeys.forId(key).responseHeaderVersion(version);
+                ResponseHeader header = ResponseHeader.parse(buf, headerVersion);
+                clientId = "-";
+                correlationId = header.correlationId();
+                body = type.newResponse();
+            }
+            body.read(new ByteBufferAccessor(buf), version);
+            if (buf.hasRemaining()) {
+                throw new IllegalStateException(name + ": " + buf.remaining() + " bytes left over");
+            }
+            System.out.println("decoded " + name + " " + headerVersion + " " + clientId + " "
+                + correlationId + " " + body);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         String mode = args[0];
+        if (mode.equals("decode")) {
+            decode(new File(args[1]));
+            return;
+        }
         String bootstrap = args[1];
         if (mode.equals("create")) {
             Properties p = new Properties();
@@ -102,6 +168,16 @@ public class GoldenProducer {
         p.put("batch.size", "65536");
         p.put("key.serializer", ByteArraySerializer.class.getName());
         p.put("value.serializer", ByteArraySerializer.class.getName());
+        if (args.length > 6) {
+            String mechanism = args[6];
+            String module = mechanism.equals("PLAIN")
+                ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                : "org.apache.kafka.common.security.scram.ScramLoginModule";
+            p.put("security.protocol", "SASL_PLAINTEXT");
+            p.put("sasl.mechanism", mechanism);
+            p.put("sasl.jaas.config", module + " required username=\"" + args[7]
+                + "\" password=\"" + args[8] + "\";");
+        }
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (ProducerRecord<byte[], byte[]> r : records(topic)) {

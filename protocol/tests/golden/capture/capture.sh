@@ -5,12 +5,14 @@
 #   protocol/tests/golden/capture/capture.sh            # writes into protocol/tests/golden/
 #   GOLDEN_OUT=/some/dir capture.sh                      # writes elsewhere
 #   KEEP_WORK=1 capture.sh                               # keeps the temp dir (raw frames, logs)
+#   ONLY_RUNS="sasl-plain sasl-scram-sha-256" capture.sh # only these runs (others untouched)
 #
 # What it does (see ../README.md): downloads the broker jars (Kafka 4.1.1) and the client jars
 # (kafka-clients 4.0.1) into a temp dir, formats and starts a single KRaft node on free loopback
 # ports, creates one topic per run over an unrecorded listener, then runs GoldenProducer once per
 # run through record_proxy.py, stops the broker, and lets extract.py pick and name the frames and
-# copy the log segments.
+# copy the log segments. The sasl-* runs go through a SASL_PLAINTEXT listener (PLAIN, and
+# SCRAM-SHA-256 with a credential added at format time), with throwaway test passwords.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,25 +50,35 @@ done
 BROKER_CP="$WORK/broker-libs/*"
 
 echo "== free ports"
-read -r CLIENT_PORT DIRECT_PORT CONTROLLER_PORT PROXY_PORT < <(python3 - <<'EOF'
+read -r CLIENT_PORT DIRECT_PORT CONTROLLER_PORT PROXY_PORT SASL_PORT SASL_PROXY_PORT < <(python3 - <<'EOF'
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 )
-echo "client=$CLIENT_PORT direct=$DIRECT_PORT controller=$CONTROLLER_PORT proxy=$PROXY_PORT"
+echo "client=$CLIENT_PORT direct=$DIRECT_PORT controller=$CONTROLLER_PORT proxy=$PROXY_PORT" \
+    "sasl=$SASL_PORT sasl-proxy=$SASL_PROXY_PORT"
+
+# Throwaway credentials of the SASL listener's one user (they end up in the golden frames: a
+# PLAIN token carries the password in clear). Never use them anywhere else.
+SASL_USER=golden
+PLAIN_PASSWORD=golden-plain-test-password
+SCRAM_PASSWORD=golden-scram-test-password
 
 echo "== format and start the broker"
 DATA="$WORK/data"
 CONF="$WORK/server.properties"
 sed -e "s#@CLIENT_PORT@#$CLIENT_PORT#g" -e "s#@DIRECT_PORT@#$DIRECT_PORT#g" \
     -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@PROXY_PORT@#$PROXY_PORT#g" \
+    -e "s#@SASL_PORT@#$SASL_PORT#g" -e "s#@SASL_PROXY_PORT@#$SASL_PROXY_PORT#g" \
+    -e "s#@PLAIN_PASSWORD@#$PLAIN_PASSWORD#g" \
     -e "s#@DATA_DIR@#$DATA#g" "$HERE/server.properties.in" > "$CONF"
 TOOL_LOG="-Dlog4j2.configurationFile=$HERE/tools-log4j2.properties"
 CLUSTER_ID=$(java -Xmx256m "$TOOL_LOG" -cp "$BROKER_CP" kafka.tools.StorageTool random-uuid)
-java -Xmx256m "$TOOL_LOG" -cp "$BROKER_CP" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$CONF"
+java -Xmx256m "$TOOL_LOG" -cp "$BROKER_CP" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$CONF" \
+    --add-scram "SCRAM-SHA-256=[name=\"$SASL_USER\",password=\"$SCRAM_PASSWORD\"]"
 java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true -Dkafka.logs.dir="$WORK/logs" \
     "-Dlog4j2.configurationFile=$HERE/log4j2.properties" -cp "$BROKER_CP" kafka.Kafka "$CONF" \
     > "$WORK/broker.log" 2>&1 &
@@ -87,16 +99,25 @@ for v in "${CLIENT_VERSIONS[@]}"; do
 done
 run_cp() { echo "$WORK/classes-$1:$WORK/client-libs-$1/*"; }
 
-# run name, kafka-clients version, topic, compression.type, acks, enable.idempotence
-RUNS=(
-    "idempotent-none 4.0.1 golden-none none all true"
-    "idempotent-gzip 4.0.1 golden-gzip gzip all true"
-    "idempotent-snappy 4.0.1 golden-snappy snappy all true"
-    "idempotent-lz4 4.0.1 golden-lz4 lz4 all true"
-    "idempotent-zstd 4.0.1 golden-zstd zstd all true"
-    "acks1-none 4.0.1 golden-acks1 none 1 false"
-    "client39-idempotent-none 3.9.1 golden-client39 none all true"
+# run name, kafka-clients version, topic, compression.type, acks, enable.idempotence, SASL
+# mechanism (- for the PLAINTEXT listener)
+ALL_RUNS=(
+    "idempotent-none 4.0.1 golden-none none all true -"
+    "idempotent-gzip 4.0.1 golden-gzip gzip all true -"
+    "idempotent-snappy 4.0.1 golden-snappy snappy all true -"
+    "idempotent-lz4 4.0.1 golden-lz4 lz4 all true -"
+    "idempotent-zstd 4.0.1 golden-zstd zstd all true -"
+    "acks1-none 4.0.1 golden-acks1 none 1 false -"
+    "client39-idempotent-none 3.9.1 golden-client39 none all true -"
+    "sasl-plain 4.0.1 golden-sasl-plain none all true PLAIN"
+    "sasl-scram-sha-256 4.0.1 golden-sasl-scram none all true SCRAM-SHA-256"
 )
+RUNS=()
+for run in "${ALL_RUNS[@]}"; do
+    read -r name _ <<<"$run"
+    if [ -z "${ONLY_RUNS:-}" ] || [[ " $ONLY_RUNS " == *" $name "* ]]; then RUNS+=("$run"); fi
+done
+if [ "${#RUNS[@]}" = 0 ]; then echo "ONLY_RUNS matches no run: $ONLY_RUNS" >&2; exit 1; fi
 TOPICS=()
 for run in "${RUNS[@]}"; do
     read -r _ _ topic _ <<<"$run"
@@ -107,11 +128,18 @@ java -cp "$(run_cp 4.0.1)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 cat "$WORK/topics.out"
 
 for run in "${RUNS[@]}"; do
-    read -r name client topic codec acks idem <<<"$run"
-    echo "== run $name: kafka-clients $client topic=$topic compression=$codec acks=$acks idempotence=$idem"
+    read -r name client topic codec acks idem mechanism <<<"$run"
+    echo "== run $name: kafka-clients $client topic=$topic compression=$codec acks=$acks idempotence=$idem" \
+        "sasl=$mechanism"
     mkdir -p "$WORK/runs/$name"
-    python3 "$HERE/record_proxy.py" --listen "127.0.0.1:$PROXY_PORT" \
-        --target "127.0.0.1:$CLIENT_PORT" --out "$WORK/runs/$name/frames" \
+    SASL_ARGS=()
+    case "$mechanism" in
+        -) listen=$PROXY_PORT target=$CLIENT_PORT ;;
+        PLAIN) listen=$SASL_PROXY_PORT target=$SASL_PORT SASL_ARGS=("$mechanism" "$SASL_USER" "$PLAIN_PASSWORD") ;;
+        *) listen=$SASL_PROXY_PORT target=$SASL_PORT SASL_ARGS=("$mechanism" "$SASL_USER" "$SCRAM_PASSWORD") ;;
+    esac
+    python3 "$HERE/record_proxy.py" --listen "127.0.0.1:$listen" \
+        --target "127.0.0.1:$target" --out "$WORK/runs/$name/frames" \
         > "$WORK/runs/$name/proxy.log" 2>&1 &
     PROXY_PID=$!
     for _ in $(seq 1 50); do
@@ -121,13 +149,22 @@ for run in "${RUNS[@]}"; do
     # NetworkClient at DEBUG logs every request it sends and every response it decoded: the
     # Java client's own reading of the captured frames, kept beside them for reference.
     java -cp "$(run_cp "$client")" -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient=debug \
-        GoldenProducer produce "127.0.0.1:$PROXY_PORT" "$topic" "$codec" "$acks" "$idem" \
+        GoldenProducer produce "127.0.0.1:$listen" "$topic" "$codec" "$acks" "$idem" "${SASL_ARGS[@]}" \
         > "$WORK/runs/$name/producer.out" 2> "$WORK/runs/$name/producer.err"
     kill "$PROXY_PID"
     wait "$PROXY_PID" 2>/dev/null || true
     PROXY_PID=""
     printf '%s\n' "client_version=$client" "topic=$topic" "compression=$codec" "acks=$acks" "idempotence=$idem" \
-        > "$WORK/runs/$name/run.properties"
+        "proxy_port=$listen" > "$WORK/runs/$name/run.properties"
+    if [ "$mechanism" != - ]; then
+        printf '%s\n' "security_protocol=SASL_PLAINTEXT" "sasl_mechanism=${SASL_ARGS[0]}" \
+            "sasl_username=${SASL_ARGS[1]}" "sasl_password=${SASL_ARGS[2]}" >> "$WORK/runs/$name/run.properties"
+    fi
+    # The frames NetworkClient does not log (on a SASL connection, the authentication: the
+    # authenticator's own ApiVersions, SaslHandshake, SaslAuthenticate) are decoded by the same
+    # kafka-clients version's generated message classes instead (GoldenProducer decode).
+    java -cp "$(run_cp "$client")" GoldenProducer decode "$WORK/runs/$name/frames" \
+        > "$WORK/runs/$name/decoded.txt"
     grep '^sent ' "$WORK/runs/$name/producer.out"
 done
 

@@ -2,9 +2,12 @@
 """Turns capture.sh's work dir into the golden files (see ../README.md for the layout).
 
 For each run it copies the recorded frames under readable names, writes a sidecar .txt per frame
-with the Java client's own decoding of it (NetworkClient DEBUG lines), cuts the record batch out of
-the Produce request (client_batch.bin), copies the broker's log segment (log_segment.bin), and
-writes expected.txt with what the run was asked to send and what the client observed.
+with the Java client's own decoding of it (NetworkClient DEBUG lines; for the frames NetworkClient
+does not log, i.e. a SASL connection's authentication, GoldenProducer decode's output), cuts the
+record batch out of the Produce request (client_batch.bin), copies the broker's log segment
+(log_segment.bin), and writes expected.txt with what the run was asked to send and what the client
+observed. For SCRAM runs it also recomputes each exchange's client proof and server signature from
+the password (RFC 5802) and fails when they differ from the captured ones.
 
 Sidecar format: one `key=value` per line, `#` starts a comment line, the value is everything after
 the first `=` up to the end of the line (not trimmed), and `<null>` stands for a null value.
@@ -12,15 +15,26 @@ the first `=` up to the end of the line (not trimmed), and `<null>` stands for a
 
 import argparse
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
 import shutil
 import struct
 
-API_NAMES = {0: "produce", 3: "metadata", 18: "api_versions", 22: "init_producer_id"}
-# First flexible version of each API (from the message JSON files of apache/kafka).
-FIRST_FLEXIBLE = {0: 9, 3: 9, 18: 3, 22: 2}
+API_NAMES = {
+    0: "produce",
+    3: "metadata",
+    17: "sasl_handshake",
+    18: "api_versions",
+    22: "init_producer_id",
+    36: "sasl_authenticate",
+}
+# First flexible version of each API (from the message JSON files of apache/kafka); SaslHandshake
+# has none.
+NEVER = 1 << 15
+FIRST_FLEXIBLE = {0: 9, 3: 9, 17: NEVER, 18: 3, 22: 2, 36: 2}
 NULL = "<null>"
 
 
@@ -44,6 +58,13 @@ def one(pattern, text):
     if len(found) != 1:
         raise SystemExit("expected exactly one %r in %r, found %d" % (pattern, text, len(found)))
     return found[0]
+
+
+def java_bytes_hex(text):
+    """A byte[] as the generated toString() prints it ([1, -2, ...]), as hex."""
+    if text.strip() == "":
+        return ""
+    return bytes(int(b) & 0xFF for b in text.split(",")).hex()
 
 
 def uuid_hex(java_base64):
@@ -119,6 +140,22 @@ def java_fields(api_key, direction, data):
         f.append(("error_code", one(r"errorCode=(-?\d+)", data)))
         f.append(("producer_id", one(r"producerId=(-?\d+)", data)))
         f.append(("producer_epoch", one(r"producerEpoch=(-?\d+)", data)))
+    elif api_key == 17 and direction == "request":
+        f.append(("mechanism", one(r"^SaslHandshakeRequestData\(mechanism='([^']*)'\)$", data)))
+    elif api_key == 17:
+        code, mechanisms = one(r"^SaslHandshakeResponseData\(errorCode=(-?\d+), mechanisms=\[([^\]]*)\]\)$", data)
+        f.append(("error_code", code))
+        f.append(("mechanisms", ",".join(m.strip() for m in mechanisms.split(",") if m.strip())))
+    elif api_key == 36 and direction == "request":
+        f.append(("auth_bytes", java_bytes_hex(one(r"^SaslAuthenticateRequestData\(authBytes=\[([-\d, ]*)\]\)$", data))))
+    elif api_key == 36:
+        code, message, auth, lifetime = one(
+            r"^SaslAuthenticateResponseData\(errorCode=(-?\d+), errorMessage=('[^']*'|null), "
+            r"authBytes=\[([-\d, ]*)\], sessionLifetimeMs=(-?\d+)\)$",
+            data,
+        )
+        f += [("error_code", code), ("error_message", java_value(message)), ("auth_bytes", java_bytes_hex(auth))]
+        f.append(("session_lifetime_ms", lifetime))
     elif api_key == 0 and direction == "request":
         # The Java client prints only a summary of a Produce request.
         f.append(("acks", one(r"^\{acks=(-?\d+)", data)))
@@ -233,6 +270,59 @@ def java_messages(stderr_path):
     return msgs
 
 
+def decoded_messages(path):
+    """Frame file -> (headerVersion, clientId, correlationId, toString) from GoldenProducer decode."""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.startswith("decoded "):
+                continue
+            _, name, header_version, client_id, corr, data = line.split(" ", 5)
+            out[name] = (header_version, client_id, int(corr), data)
+    return out
+
+
+def scram_attributes(message):
+    """The attributes of a SCRAM message (RFC 5802), e.g. {'r': ..., 's': ..., 'i': ...}."""
+    out = {}
+    for part in message.split(","):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            out.setdefault(k, v)
+    return out
+
+
+def verify_scram(exchange, password, digest):
+    """Recomputes a SCRAM exchange (four messages as bytes) with hash `digest` (sha256, sha512) from
+    the password; fails on a mismatch. Returns the number of exchanges verified (1)."""
+    client_first, server_first, client_final, server_final = (m.decode() for m in exchange)
+    if not client_first.startswith("n,,"):
+        raise SystemExit("SCRAM client-first without the 'n,,' GS2 header: %r" % client_first)
+    client_first_bare = client_first[3:]
+    first = scram_attributes(client_first_bare)
+    server = scram_attributes(server_first)
+    final = scram_attributes(client_final)
+    if not server["r"].startswith(first["r"]) or final["r"] != server["r"]:
+        raise SystemExit("SCRAM nonces do not chain: %r %r %r" % (client_first, server_first, client_final))
+    salted = hashlib.pbkdf2_hmac(digest, password.encode(), base64.b64decode(server["s"]), int(server["i"]))
+    client_key = hmac.new(salted, b"Client Key", digest).digest()
+    stored_key = hashlib.new(digest, client_key).digest()
+    without_proof = client_final[: client_final.index(",p=")]
+    auth_message = ",".join([client_first_bare, server_first, without_proof]).encode()
+    signature = hmac.new(stored_key, auth_message, digest).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, signature))
+    if base64.b64decode(final["p"]) != proof:
+        raise SystemExit("SCRAM client proof differs from the one recomputed from the password")
+    server_key = hmac.new(salted, b"Server Key", digest).digest()
+    server_signature = hmac.new(server_key, auth_message, digest).digest()
+    if base64.b64decode(scram_attributes(server_final)["v"]) != server_signature:
+        raise SystemExit("SCRAM server signature differs from the one recomputed from the password")
+    return 1
+
+
 def write_kv(path, pairs, comments=()):
     with open(path, "w") as f:
         for c in comments:
@@ -250,11 +340,13 @@ def extract_run(work, name, out_dir, common):
     topic = props["topic"]
     client = props["client_version"]
     java = java_messages(os.path.join(run_dir, "producer.err"))
+    decoded = decoded_messages(os.path.join(run_dir, "decoded.txt"))
     frames_dir = os.path.join(run_dir, "frames")
     index = [json.loads(line) for line in open(os.path.join(frames_dir, "index.jsonl"))]
     index.sort(key=lambda e: (e["conn"], e["seq"]))
     os.makedirs(out_dir)
     batches = []
+    sasl_tokens = {}  # connection -> SaslAuthenticate auth_bytes in wire order
     for e in index:
         key, version, direction = e["api_key"], e["api_version"], e["direction"]
         api = API_NAMES.get(key, "key%d" % key)
@@ -263,7 +355,17 @@ def extract_run(work, name, out_dir, common):
         frame = open(os.path.join(frames_dir, e["file"]), "rb").read()
         with open(os.path.join(out_dir, base + ".bin"), "wb") as f:
             f.write(frame)
-        node, header_version, client_id, data = java[(direction, e["correlation_id"])]
+        if (direction, e["correlation_id"]) in java:
+            node, header_version, client_id, data = java[(direction, e["correlation_id"])]
+            source = "its NetworkClient DEBUG log"
+        else:
+            # Not logged by NetworkClient (a SASL connection's authentication): the same client
+            # library's generated classes read the frame (GoldenProducer decode).
+            header_version, client_id, corr, data = decoded[e["file"]]
+            if corr != e["correlation_id"]:
+                raise SystemExit("%s: correlation id %d, decoded %d" % (e["file"], e["correlation_id"], corr))
+            node = NULL
+            source = "GoldenProducer decode (its generated message classes)"
         if direction == "resp":
             header_version = response_header_version(key, version)
         pairs = [
@@ -285,9 +387,12 @@ def extract_run(work, name, out_dir, common):
             [
                 "%s frame %s: bytes after the 4-byte size prefix (header + body)." % (direction_word, base + ".bin"),
                 "Fields below `java_node` are the Java client's (kafka-clients %s) own decoding," % client,
-                "parsed from its NetworkClient DEBUG log; header_version of a response is by rule.",
+                "parsed from %s; header_version of a response is by rule." % source,
             ],
         )
+        if key == 36:
+            auth = dict(pairs)["auth_bytes"]
+            sasl_tokens.setdefault(e["conn"], []).append(bytes.fromhex(auth))
         if key == 0 and direction == "req":
             batches += produce_batches(frame)
 
@@ -312,7 +417,7 @@ def extract_run(work, name, out_dir, common):
         ("cluster_id", common["cluster_id"]),
         ("broker_node_id", 1),
         ("broker_host", "127.0.0.1"),
-        ("broker_port", common["proxy_port"]),
+        ("broker_port", props.get("proxy_port", common["proxy_port"])),
         ("topic", topic),
         ("topic_id", common["topic_ids"][topic]),
         ("partition", 0),
@@ -325,6 +430,33 @@ def extract_run(work, name, out_dir, common):
         ("base_offset", offsets[0]),
         ("record_count", len(records)),
     ]
+    sasl_comments = []
+    if "sasl_mechanism" in props:
+        mechanism = props["sasl_mechanism"]
+        pairs += [
+            ("security_protocol", props["security_protocol"]),
+            ("sasl_mechanism", mechanism),
+            ("sasl_username", props["sasl_username"]),
+            ("sasl_password", props["sasl_password"]),
+            ("sasl_enabled_mechanisms", "PLAIN,SCRAM-SHA-256"),
+            ("connections_max_reauth_ms", 3600000),
+            ("sasl_connections", len(sasl_tokens)),
+        ]
+        if mechanism.startswith("SCRAM-"):
+            verified = 0
+            for conn in sorted(sasl_tokens):
+                tokens = sasl_tokens[conn]
+                if len(tokens) != 4:
+                    raise SystemExit("%s: connection %d: %d SCRAM messages, expected 4" % (name, conn, len(tokens)))
+                digest = mechanism[len("SCRAM-") :].replace("-", "").lower()
+                verified += verify_scram(tokens, props["sasl_password"], digest)
+            pairs.append(("scram_exchanges_verified", verified))
+        sasl_comments = [
+            "sasl_*: the listener's mechanism and throwaway test user (capture.sh); sasl_enabled_mechanisms and",
+            "connections_max_reauth_ms: server.properties.in; sasl_connections: connections that authenticated;",
+            "scram_exchanges_verified: SCRAM exchanges whose client proof and server signature extract.py",
+            "recomputed from the password (RFC 5802) and found equal.",
+        ]
     if offsets != list(range(offsets[0], offsets[0] + len(records))):
         raise SystemExit("%s: offsets not consecutive: %r" % (name, offsets))
     for i, rec in enumerate(records):
@@ -342,7 +474,8 @@ def extract_run(work, name, out_dir, common):
             "'ProducerId set to' log line (-1/-1 without idempotence); base_sequence: 0 for a new idempotent",
             "producer's first batch, -1 without idempotence; base_offset: RecordMetadata.offset() of record 0;",
             "record.*: the records GoldenProducer sent (key/value text is UTF-8).",
-        ],
+        ]
+        + sasl_comments,
     )
 
 
