@@ -29,6 +29,10 @@ use kiel_protocol::messages::produce::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceData, PartitionProduceResponse, ProduceRequest,
     ProduceResponse, TopicProduceData, TopicProduceResponse,
 };
+use kiel_protocol::messages::sasl_authenticate::{
+    SaslAuthenticateRequest, SaslAuthenticateResponse,
+};
+use kiel_protocol::messages::sasl_handshake::{SaslHandshakeRequest, SaslHandshakeResponse};
 use kiel_protocol::record::{BatchOptions, RecordBatchBuilder, RECORD_BATCH_OVERHEAD};
 use kiel_protocol::{Encode, Request};
 
@@ -210,6 +214,16 @@ fn golden_seeds(corpus: &mut Corpus, golden: &Path) -> Result<Vec<Vec<u8>>> {
             )
         } else if stem.contains("produce") {
             ("decode_produce_response", ProduceRequest::VERSIONS)
+        } else if stem.contains("sasl_handshake") {
+            (
+                "decode_sasl_handshake_response",
+                SaslHandshakeRequest::VERSIONS,
+            )
+        } else if stem.contains("sasl_authenticate") {
+            (
+                "decode_sasl_authenticate_response",
+                SaslAuthenticateRequest::VERSIONS,
+            )
         } else {
             return Err(format!("unknown golden frame {stem}").into());
         };
@@ -350,6 +364,45 @@ fn init_producer_id_seeds(corpus: &mut Corpus) -> Result<()> {
     )
 }
 
+fn sasl_seeds(corpus: &mut Corpus) -> Result<()> {
+    let ok = SaslHandshakeResponse {
+        error_code: 0,
+        mechanisms: vec!["PLAIN".to_owned(), "SCRAM-SHA-256".to_owned()],
+    };
+    let unsupported = SaslHandshakeResponse {
+        error_code: 33,
+        mechanisms: vec!["GSSAPI".to_owned()],
+    };
+    response_seeds::<SaslHandshakeRequest>(
+        corpus,
+        "decode_sasl_handshake_response",
+        &[ok, unsupported],
+    )?;
+    let challenge = SaslAuthenticateResponse {
+        error_code: 0,
+        error_message: None,
+        auth_bytes: Bytes::from_static(b"r=abcdefgh12345678,s=c2FsdA==,i=4096"),
+        session_lifetime_ms: 0,
+    };
+    let done = SaslAuthenticateResponse {
+        error_message: Some(String::new()),
+        auth_bytes: Bytes::new(),
+        session_lifetime_ms: 3_600_000,
+        ..challenge.clone()
+    };
+    let failed = SaslAuthenticateResponse {
+        error_code: 58,
+        error_message: Some("Authentication failed: Invalid username or password".to_owned()),
+        auth_bytes: Bytes::new(),
+        session_lifetime_ms: 0,
+    };
+    response_seeds::<SaslAuthenticateRequest>(
+        corpus,
+        "decode_sasl_authenticate_response",
+        &[challenge, done, failed],
+    )
+}
+
 fn request_seeds_all(corpus: &mut Corpus) -> Result<()> {
     request_seeds(
         corpus,
@@ -373,6 +426,20 @@ fn request_seeds_all(corpus: &mut Corpus) -> Result<()> {
     request_seeds(
         corpus,
         &[InitProducerIdRequest::idempotent(), transactional],
+    )?;
+    request_seeds(
+        corpus,
+        &[
+            SaslHandshakeRequest::new("PLAIN"),
+            SaslHandshakeRequest::new("SCRAM-SHA-512"),
+        ],
+    )?;
+    request_seeds(
+        corpus,
+        &[
+            SaslAuthenticateRequest::new(&b"\0user\0throwaway"[..]),
+            SaslAuthenticateRequest::default(),
+        ],
     )?;
     let mut produce = Vec::new();
     for codec in [Compression::None, Compression::Zstd] {
@@ -495,6 +562,7 @@ fn main() -> Result<()> {
     metadata_seeds(&mut corpus)?;
     produce_response_seeds(&mut corpus)?;
     init_producer_id_seeds(&mut corpus)?;
+    sasl_seeds(&mut corpus)?;
     request_seeds_all(&mut corpus)?;
     batch_and_codec_seeds(&mut corpus)?;
     frame_reader_seeds(&mut corpus, &frames)?;

@@ -28,7 +28,8 @@ pub use compression::{decompress_gzip, decompress_lz4, decompress_snappy, decomp
 pub use frames::frame_reader;
 pub use messages::{
     decode_api_versions_response, decode_init_producer_id_response, decode_metadata_response,
-    decode_produce_response, decode_requests,
+    decode_produce_response, decode_requests, decode_sasl_authenticate_response,
+    decode_sasl_handshake_response,
 };
 pub use records::{decode_record_batch, round_trip};
 
@@ -46,6 +47,14 @@ pub const TARGETS: &[(&str, Check)] = &[
     (
         "decode_init_producer_id_response",
         decode_init_producer_id_response,
+    ),
+    (
+        "decode_sasl_handshake_response",
+        decode_sasl_handshake_response,
+    ),
+    (
+        "decode_sasl_authenticate_response",
+        decode_sasl_authenticate_response,
     ),
     ("decode_requests", decode_requests),
     ("decode_record_batch", decode_record_batch),

@@ -18,6 +18,8 @@ use kiel_protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsRespo
 use kiel_protocol::messages::init_producer_id::InitProducerIdRequest;
 use kiel_protocol::messages::metadata::MetadataRequest;
 use kiel_protocol::messages::produce::ProduceRequest;
+use kiel_protocol::messages::sasl_authenticate::SaslAuthenticateRequest;
+use kiel_protocol::messages::sasl_handshake::SaslHandshakeRequest;
 use kiel_protocol::record::{DecodeOptions, RecordBatch};
 use kiel_protocol::{ApiKey, Decode, Encode, Request};
 
@@ -117,6 +119,16 @@ pub fn decode_init_producer_id_response(data: &[u8]) -> bool {
     check_response::<InitProducerIdRequest>(data).is_some()
 }
 
+/// SaslHandshake responses (v0-v1, header v0), as [`check_response`].
+pub fn decode_sasl_handshake_response(data: &[u8]) -> bool {
+    check_response::<SaslHandshakeRequest>(data).is_some()
+}
+
+/// SaslAuthenticate responses (v0-v2), as [`check_response`].
+pub fn decode_sasl_authenticate_response(data: &[u8]) -> bool {
+    check_response::<SaslAuthenticateRequest>(data).is_some()
+}
+
 /// Input: a request frame (header and body, no size prefix), as a broker would read it. The
 /// api key and version in the header pick the body's decoder; unknown keys only exercise the
 /// header decoder.
@@ -135,6 +147,12 @@ pub fn decode_requests(data: &[u8]) -> bool {
         Some(ApiKey::ApiVersions) => check_request::<ApiVersionsRequest>(frame, version).is_some(),
         Some(ApiKey::InitProducerId) => {
             check_request::<InitProducerIdRequest>(frame, version).is_some()
+        }
+        Some(ApiKey::SaslHandshake) => {
+            check_request::<SaslHandshakeRequest>(frame, version).is_some()
+        }
+        Some(ApiKey::SaslAuthenticate) => {
+            check_request::<SaslAuthenticateRequest>(frame, version).is_some()
         }
         _ => {
             for header_version in 0..=2 {

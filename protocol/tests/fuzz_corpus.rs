@@ -117,6 +117,8 @@ corpus_tests!(
     decode_metadata_response,
     decode_produce_response,
     decode_init_producer_id_response,
+    decode_sasl_handshake_response,
+    decode_sasl_authenticate_response,
     decode_requests,
     decode_record_batch,
     decompress_gzip,
