@@ -41,6 +41,7 @@
 //!   `clients/src/main/resources/common/message/`
 //! - KIP-43 (SASL mechanisms other than GSSAPI, SaslHandshake v0 and the raw token exchange)
 //! - KIP-152 (SaslAuthenticate, and SaslHandshake v1 that switches to it)
+//! - KIP-368 (re-authentication: a new SaslHandshake on the same connection)
 //! - KAFKA-9577 (why SaslHandshake stays at v1)
 //! - Kafka protocol guide, "SASL Authentication Sequence":
 //!   <https://kafka.apache.org/protocol#sasl_handshake>
