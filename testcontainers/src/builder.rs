@@ -12,6 +12,7 @@ use crate::cache;
 use crate::cluster::KafkaCluster;
 use crate::error::{HarnessError, Result};
 use crate::java::HeapSize;
+use crate::security::{SaslUser, SecuritySettings};
 use crate::version::KafkaVersion;
 
 /// The environment variable with extra JVM options for every broker, split on whitespace
@@ -59,6 +60,7 @@ pub struct KafkaClusterBuilder {
     pub(crate) maven: Option<PathBuf>,
     pub(crate) class_data_sharing: bool,
     pub(crate) startup_timeout: Duration,
+    pub(crate) security: Option<SecuritySettings>,
 }
 
 impl Default for KafkaClusterBuilder {
@@ -81,6 +83,7 @@ impl Default for KafkaClusterBuilder {
             maven: None,
             class_data_sharing: true,
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
+            security: None,
         }
     }
 }
@@ -182,6 +185,47 @@ impl KafkaClusterBuilder {
         self
     }
 
+    /// Adds the secured listeners to every node: `SSL`, `MTLS`, `SASL_PLAINTEXT`,
+    /// `SASL_SSL` and `SSL_WRONG_HOST` (see [`crate::Listener`]), each on its own free
+    /// port, beside the `PLAINTEXT` listener the harness uses itself. Certificates are
+    /// made at start-up; SASL users (by default `alice` with a random password) can log in
+    /// with PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, and OAUTHBEARER takes unsecured tokens.
+    /// The cluster then exposes all of it: [`KafkaCluster::security`],
+    /// [`KafkaCluster::bootstrap_for`], [`KafkaCluster::client_config`].
+    ///
+    /// Starting takes one more JVM run (StorageTool, for the SCRAM credentials), about
+    /// a second or two.
+    pub fn secured(mut self) -> Self {
+        self.security.get_or_insert_with(|| SecuritySettings {
+            users: Vec::new(),
+            reauthentication: None,
+        });
+        self
+    }
+
+    /// Adds a SASL user (and turns on [`Self::secured`]). When any user is added, the
+    /// default `alice` is not created.
+    pub fn sasl_user(self, user: SaslUser) -> Self {
+        let mut this = self.secured();
+        if let Some(settings) = this.security.as_mut() {
+            settings.users.push(user);
+        }
+        this
+    }
+
+    /// Sets `connections.max.reauth.ms` on the `SASL_PLAINTEXT` and `SASL_SSL`
+    /// listeners (and turns on [`Self::secured`]): the broker tells SASL clients (KIP-368)
+    /// to re-authenticate within `every` and closes connections that do not. Set per
+    /// listener (`listener.name.<name>.connections.max.reauth.ms`), so the harness's own
+    /// PLAINTEXT connections are not affected. Whole milliseconds, at least 1.
+    pub fn sasl_reauthentication(self, every: Duration) -> Self {
+        let mut this = self.secured();
+        if let Some(settings) = this.security.as_mut() {
+            settings.reauthentication = Some(every);
+        }
+        this
+    }
+
     /// Downloads the release if needed, starts the nodes, and waits until a Metadata
     /// request to every node lists all of them.
     pub async fn start(self) -> Result<KafkaCluster> {
@@ -243,6 +287,16 @@ impl KafkaClusterBuilder {
         {
             return invalid("broker property keys must be non-empty; no line breaks".to_owned());
         }
+        if let Some(settings) = &self.security {
+            let mut names: Vec<&str> = settings.users.iter().map(SaslUser::name).collect();
+            names.sort_unstable();
+            if names.windows(2).any(|w| w[0] == w[1]) {
+                return invalid("each SASL user name may be added once".to_owned());
+            }
+            if settings.reauthentication.is_some_and(|d| d.is_zero()) {
+                return invalid("SASL re-authentication needs a positive interval".to_owned());
+            }
+        }
         Ok(())
     }
 }
@@ -271,5 +325,31 @@ mod tests {
             .min_insync_replicas(2)
             .validate()
             .is_ok());
+    }
+
+    #[test]
+    fn security_settings() {
+        let b = KafkaClusterBuilder::default;
+        let alice = || SaslUser::new("alice", "pw").unwrap();
+        assert!(b().security.is_none());
+        assert_eq!(b().secured().security.unwrap().users.len(), 0);
+        let s = b().sasl_user(alice()).secured().security.unwrap();
+        assert_eq!(s.users.len(), 1, "secured() keeps users");
+        assert!(b()
+            .sasl_user(alice())
+            .sasl_user(alice())
+            .validate()
+            .is_err());
+        assert!(b()
+            .sasl_reauthentication(Duration::ZERO)
+            .validate()
+            .is_err());
+        let s = b()
+            .sasl_reauthentication(Duration::from_secs(10))
+            .security
+            .unwrap();
+        assert_eq!(s.reauthentication, Some(Duration::from_secs(10)));
+        let debug = format!("{:?}", b().sasl_user(alice()));
+        assert!(!debug.contains("\"pw\""), "{debug}");
     }
 }

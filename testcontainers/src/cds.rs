@@ -73,6 +73,7 @@ fn make_archive(dist: &KafkaDistribution, work: &Path, archive: &Path) -> Result
     let node_ports = NodePorts {
         broker: ports[0],
         controller: ports[1],
+        secured: None,
     };
     let data = work.join("data");
     storage::format_node(
@@ -95,6 +96,7 @@ fn make_archive(dist: &KafkaDistribution, work: &Path, archive: &Path) -> Result
         &data,
         &topics,
         dist.version().has_share_coordinator(),
+        &[],
         &[],
     );
     std::fs::write(&config, text).map_err(|e| e.to_string())?;

@@ -22,6 +22,7 @@ use crate::java::JavaRuntime;
 use crate::node::{LaunchSpec, Node, PAUSE_TIMEOUT, STOP_GRACE};
 use crate::node_config::{self, NodePorts, TopicDefaults};
 use crate::rundir::RunDir;
+use crate::security::{ClusterSecurity, Listener, SecuredPorts};
 use crate::tools::ToolRunner;
 use crate::version::KafkaVersion;
 use crate::{ports, resources, storage, wire};
@@ -95,6 +96,8 @@ pub struct KafkaCluster {
     pub(crate) failed: AtomicBool,
     pub(crate) timings: StartupTimings,
     pub(crate) startup_timeout: Duration,
+    /// Certificates and users of a secured cluster.
+    pub(crate) security: Option<ClusterSecurity>,
     #[cfg(feature = "docker")]
     pub(crate) container: Option<crate::docker::DockerBroker>,
 }
@@ -200,20 +203,57 @@ impl KafkaCluster {
             resources::tools_log_config(launcher.logging),
         )?;
 
-        let port_list = ports::free_ports(builder.nodes * 2)?;
+        let per_node = if builder.security.is_some() {
+            2 + Listener::SECURED.len()
+        } else {
+            2
+        };
+        let port_list = ports::free_ports(builder.nodes * per_node)?;
         let voters: Vec<(i32, NodePorts)> = port_list
-            .chunks_exact(2)
+            .chunks_exact(per_node)
             .zip(1..)
-            .map(|(pair, id)| {
+            .map(|(ports, id)| {
+                let secured = <[u16; 5]>::try_from(&ports[2..]).ok().map(SecuredPorts);
                 (
                     id,
                     NodePorts {
-                        broker: pair[0],
-                        controller: pair[1],
+                        broker: ports[0],
+                        controller: ports[1],
+                        secured,
                     },
                 )
             })
             .collect();
+        let shared_classes: Vec<String> = archive
+            .iter()
+            .map(|a| format!("-XX:SharedArchiveFile={}", a.display()))
+            .collect();
+        let security = match &builder.security {
+            Some(settings) => {
+                let (dir, settings, launcher, options) = (
+                    run.path().join("security"),
+                    settings.clone(),
+                    launcher.clone(),
+                    shared_classes.clone(),
+                );
+                let prepared = tokio::task::spawn_blocking(move || {
+                    ClusterSecurity::prepare(&dir, &settings, &launcher, &options)
+                })
+                .await
+                .map_err(|e| {
+                    HarnessError::io("preparing a secured cluster", std::io::Error::other(e))
+                })?;
+                Some(prepared?)
+            }
+            None => None,
+        };
+        let template = security
+            .as_ref()
+            .map_or_else(|| distribution.storage_template(), |s| s.storage_template());
+        let security_properties = security
+            .as_ref()
+            .map(ClusterSecurity::server_properties)
+            .unwrap_or_default();
         let topics = TopicDefaults {
             auto_create_topics: builder.auto_create_topics,
             default_partitions: builder.default_partitions,
@@ -225,13 +265,14 @@ impl KafkaCluster {
         for (id, ports) in &voters {
             let dir = run.path().join(format!("node-{id}"));
             let data = Node::data_dir(&dir);
-            storage::format_node(&distribution.storage_template(), &data, &cluster_id, *id)?;
+            storage::format_node(&template, &data, &cluster_id, *id)?;
             let text = node_config::render(
                 *id,
                 &voters,
                 &data,
                 &topics,
                 version.has_share_coordinator(),
+                &security_properties,
                 &builder.broker_properties,
             );
             let node = Node::new(*id, *ports, dir);
@@ -243,10 +284,6 @@ impl KafkaCluster {
             .map(Node::address)
             .collect::<Vec<_>>()
             .join(",");
-        let shared_classes: Vec<String> = archive
-            .iter()
-            .map(|a| format!("-XX:SharedArchiveFile={}", a.display()))
-            .collect();
         let mut jvm_options = builder.effective_jvm_options();
         jvm_options.extend(shared_classes.iter().cloned());
         let launch = LaunchSpec {
@@ -280,6 +317,7 @@ impl KafkaCluster {
             failed: AtomicBool::new(false),
             timings: StartupTimings::default(),
             startup_timeout: builder.startup_timeout,
+            security,
             #[cfg(feature = "docker")]
             container: None,
         };

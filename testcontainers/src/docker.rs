@@ -73,6 +73,11 @@ impl KafkaClusterBuilder {
                 "the Docker backend starts exactly one node".to_owned(),
             ));
         }
+        if self.security.is_some() {
+            return Err(HarnessError::InvalidArgument(
+                "the Docker backend starts no secured listeners; use start()".to_owned(),
+            ));
+        }
         let version = match &self.version {
             Some(v) => v.clone(),
             None => KafkaVersion::from_env()?,
@@ -147,6 +152,7 @@ impl KafkaClusterBuilder {
             failed: AtomicBool::new(false),
             timings: StartupTimings::default(),
             startup_timeout: self.startup_timeout,
+            security: None,
             container: Some(DockerBroker { container }),
         };
         cluster.wait_for_brokers(&[1], self.startup_timeout).await?;

@@ -71,6 +71,7 @@ impl KafkaCluster {
             failed: AtomicBool::new(false),
             timings: StartupTimings::default(),
             startup_timeout: builder.startup_timeout,
+            security: None,
             #[cfg(feature = "docker")]
             container: None,
         })

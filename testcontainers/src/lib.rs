@@ -67,6 +67,7 @@ mod proxy;
 mod reader;
 mod resources;
 mod rundir;
+mod security;
 mod shared;
 mod spawner;
 mod storage;
@@ -91,7 +92,11 @@ pub use perf::PerfResult;
 pub use proxy::{FaultProxies, FaultProxy, ProxyStats};
 pub use reader::ReadOptions;
 pub use rundir::{tmp_root, TMP_ENV};
-pub use shared::shared_cluster;
+pub use security::{
+    unsecured_jwt, ClientAuth, ClientCertificate, ClientConfig, ClusterSecurity, Listener,
+    SaslMechanism, SaslUser, DEFAULT_SASL_USER,
+};
+pub use shared::{shared_cluster, shared_secured_cluster};
 pub use spawner::process_is_alive;
 pub use tools::ToolOutput;
 pub use topics::{PartitionInfo, TOPIC_TIMEOUT};

@@ -11,6 +11,8 @@
 
 use std::path::Path;
 
+use crate::security::{protocol_map_entries, SecuredPorts};
+
 /// The listener ports of one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NodePorts {
@@ -18,6 +20,9 @@ pub(crate) struct NodePorts {
     pub(crate) broker: u16,
     /// The CONTROLLER (KRaft quorum) port.
     pub(crate) controller: u16,
+    /// The ports of the secured listeners (SSL, MTLS, SASL_PLAINTEXT, SASL_SSL,
+    /// SSL_WRONG_HOST), on a secured cluster.
+    pub(crate) secured: Option<SecuredPorts>,
 }
 
 /// Cluster-wide topic settings chosen by the builder.
@@ -29,14 +34,16 @@ pub(crate) struct TopicDefaults {
     pub(crate) min_insync_replicas: u32,
 }
 
-/// Renders node `node_id`'s properties. `voters` lists every node's id and ports; `extra`
-/// is applied last and replaces any key the harness sets.
+/// Renders node `node_id`'s properties. `voters` lists every node's id and ports (with
+/// secured ports, the node gets those listeners too); `security` (the secured listeners'
+/// settings) and then `extra` are applied last and replace any key the harness sets.
 pub(crate) fn render(
     node_id: i32,
     voters: &[(i32, NodePorts)],
     data_dir: &Path,
     topics: &TopicDefaults,
     share_coordinator: bool,
+    security: &[(String, String)],
     extra: &[(String, String)],
 ) -> String {
     let own = voters
@@ -46,6 +53,7 @@ pub(crate) fn render(
         .unwrap_or(NodePorts {
             broker: 0,
             controller: 0,
+            secured: None,
         });
     let nodes = u32::try_from(voters.len()).unwrap_or(u32::MAX).max(1);
     let internal_rf = nodes.min(3);
@@ -60,23 +68,26 @@ pub(crate) fn render(
     set("process.roles", "broker,controller".into());
     set("node.id", node_id.to_string());
     set("controller.quorum.voters", quorum);
-    set(
-        "listeners",
-        format!(
-            "PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{}",
-            own.broker, own.controller
-        ),
-    );
-    set(
-        "advertised.listeners",
-        format!("PLAINTEXT://127.0.0.1:{}", own.broker),
-    );
+    let secured = own
+        .secured
+        .map(|ports| ports.listener_entries())
+        .unwrap_or_default();
+    let mut advertised = vec![format!("PLAINTEXT://127.0.0.1:{}", own.broker)];
+    advertised.extend(secured.iter().cloned());
+    let mut listeners = advertised.clone();
+    listeners.insert(1, format!("CONTROLLER://127.0.0.1:{}", own.controller));
+    let mut protocols = vec![
+        "CONTROLLER:PLAINTEXT".to_owned(),
+        "PLAINTEXT:PLAINTEXT".to_owned(),
+    ];
+    if own.secured.is_some() {
+        protocols.extend(protocol_map_entries());
+    }
+    set("listeners", listeners.join(","));
+    set("advertised.listeners", advertised.join(","));
     set("inter.broker.listener.name", "PLAINTEXT".into());
     set("controller.listener.names", "CONTROLLER".into());
-    set(
-        "listener.security.protocol.map",
-        "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT".into(),
-    );
+    set("listener.security.protocol.map", protocols.join(","));
     set("log.dirs", data_dir.display().to_string());
     set(
         "auto.create.topics.enable",
@@ -122,7 +133,7 @@ pub(crate) fn render(
     set("num.io.threads", "2".into());
     set("num.recovery.threads.per.data.dir", "1".into());
     set("background.threads", "2".into());
-    for (key, value) in extra {
+    for (key, value) in security.iter().chain(extra) {
         match props.iter_mut().find(|(k, _)| k == key) {
             Some(slot) => slot.1.clone_from(value),
             None => props.push((key.clone(), value.clone())),
@@ -173,7 +184,7 @@ pub(crate) fn move_broker_port(text: &str, old: u16, new: u16) -> Option<String>
 
 /// Escapes a key or value for a Java `.properties` file: backslash, line breaks, and (in
 /// keys) `=`, `:` and spaces; a leading space in a value.
-fn escape_properties(text: &str, is_key: bool) -> String {
+pub(crate) fn escape_properties(text: &str, is_key: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, c) in text.chars().enumerate() {
         match c {
@@ -210,6 +221,7 @@ mod tests {
                 NodePorts {
                     broker: 1001,
                     controller: 1002,
+                    secured: None,
                 },
             ),
             (
@@ -217,6 +229,7 @@ mod tests {
                 NodePorts {
                     broker: 2001,
                     controller: 2002,
+                    secured: None,
                 },
             ),
             (
@@ -224,6 +237,7 @@ mod tests {
                 NodePorts {
                     broker: 3001,
                     controller: 3002,
+                    secured: None,
                 },
             ),
         ];
@@ -237,7 +251,7 @@ mod tests {
             ("num.partitions".to_owned(), "7".to_owned()),
             ("log.retention.ms".to_owned(), "1000".to_owned()),
         ];
-        let text = render(2, &voters, Path::new("/d"), &topics, true, &extra);
+        let text = render(2, &voters, Path::new("/d"), &topics, true, &[], &extra);
         assert_eq!(
             value_of(&text, "controller.quorum.voters"),
             ["1@127.0.0.1:1002,2@127.0.0.1:2002,3@127.0.0.1:3002"]
@@ -269,6 +283,7 @@ mod tests {
             NodePorts {
                 broker: 5,
                 controller: 6,
+                secured: None,
             },
         )];
         let topics = TopicDefaults {
@@ -277,7 +292,7 @@ mod tests {
             replication_factor: 1,
             min_insync_replicas: 1,
         };
-        let text = render(1, &voters, Path::new("/d"), &topics, false, &[]);
+        let text = render(1, &voters, Path::new("/d"), &topics, false, &[], &[]);
         assert_eq!(value_of(&text, "offsets.topic.replication.factor"), ["1"]);
         assert_eq!(value_of(&text, "transaction.state.log.min.isr"), ["1"]);
         assert!(!text.contains("share.coordinator"));
@@ -290,6 +305,7 @@ mod tests {
             NodePorts {
                 broker: 4001,
                 controller: 4002,
+                secured: None,
             },
         )];
         let topics = TopicDefaults {
@@ -299,7 +315,7 @@ mod tests {
             min_insync_replicas: 1,
         };
         let extra = [("kiel.note".to_owned(), "port 4001".to_owned())];
-        let text = render(1, &voters, Path::new("/d"), &topics, true, &extra);
+        let text = render(1, &voters, Path::new("/d"), &topics, true, &[], &extra);
         let moved = move_broker_port(&text, 4001, 5001).expect("moved");
         assert_eq!(
             value_of(&moved, "listeners"),
@@ -316,6 +332,64 @@ mod tests {
         assert_eq!(value_of(&moved, "kiel.note"), ["port 4001"]);
         assert_eq!(moved.lines().count(), text.lines().count());
         assert_eq!(move_broker_port(&text, 4003, 5001), None);
+    }
+
+    #[test]
+    fn a_secured_node_lists_and_maps_every_listener() {
+        let voters = [(
+            1,
+            NodePorts {
+                broker: 10,
+                controller: 11,
+                secured: Some(SecuredPorts([12, 13, 14, 15, 16])),
+            },
+        )];
+        let topics = TopicDefaults {
+            auto_create_topics: true,
+            default_partitions: 1,
+            replication_factor: 1,
+            min_insync_replicas: 1,
+        };
+        let security = [("sasl.enabled.mechanisms".to_owned(), "PLAIN".to_owned())];
+        let extra = [(
+            "sasl.enabled.mechanisms".to_owned(),
+            "SCRAM-SHA-256".to_owned(),
+        )];
+        let text = render(
+            1,
+            &voters,
+            Path::new("/d"),
+            &topics,
+            true,
+            &security,
+            &extra,
+        );
+        assert_eq!(
+            value_of(&text, "listeners"),
+            [
+                "PLAINTEXT://127.0.0.1:10,CONTROLLER://127.0.0.1:11,SSL://127.0.0.1:12,\
+              MTLS://127.0.0.1:13,SASL_PLAINTEXT://127.0.0.1:14,SASL_SSL://127.0.0.1:15,\
+              SSL_WRONG_HOST://127.0.0.1:16"
+            ]
+        );
+        assert_eq!(
+            value_of(&text, "advertised.listeners"),
+            [
+                "PLAINTEXT://127.0.0.1:10,SSL://127.0.0.1:12,MTLS://127.0.0.1:13,\
+              SASL_PLAINTEXT://127.0.0.1:14,SASL_SSL://127.0.0.1:15,SSL_WRONG_HOST://127.0.0.1:16"
+            ]
+        );
+        assert!(value_of(&text, "listener.security.protocol.map")[0]
+            .starts_with("CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,MTLS:SSL,"));
+        assert_eq!(value_of(&text, "inter.broker.listener.name"), ["PLAINTEXT"]);
+        assert_eq!(
+            value_of(&text, "sasl.enabled.mechanisms"),
+            ["SCRAM-SHA-256"],
+            "the builder's properties come last"
+        );
+        let moved = move_broker_port(&text, 10, 20).expect("moved");
+        assert!(value_of(&moved, "advertised.listeners")[0]
+            .starts_with("PLAINTEXT://127.0.0.1:20,SSL://127.0.0.1:12,"));
     }
 
     #[test]

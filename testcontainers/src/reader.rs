@@ -18,6 +18,7 @@ use crate::console_format::{
 use crate::error::{HarnessError, Result};
 use crate::java::JavaRuntime;
 use crate::perf::{self, PerfResult};
+use crate::security::ClientConfig;
 use crate::tools::{tool_jvm_options, ToolOutput, ToolRunner};
 use crate::topics::sanitize;
 use crate::version::KafkaVersion;
@@ -36,6 +37,28 @@ pub struct ReadOptions {
     /// Read with `isolation.level=read_committed` (records of aborted or open
     /// transactions are skipped).
     pub read_committed: bool,
+    /// Read through this listener and login (from [`KafkaCluster::client_config`])
+    /// instead of the cluster's PLAINTEXT listener.
+    pub client: Option<ClientConfig>,
+}
+
+impl ReadOptions {
+    /// Read `expected` records, waiting at most `idle_timeout` for each, read-uncommitted,
+    /// through the PLAINTEXT listener.
+    pub fn new(expected: usize, idle_timeout: Duration) -> Self {
+        Self {
+            expected,
+            idle_timeout,
+            read_committed: false,
+            client: None,
+        }
+    }
+
+    /// Reads through `client`'s listener, logged in as it says (TLS, mTLS, SASL).
+    pub fn through(mut self, client: ClientConfig) -> Self {
+        self.client = Some(client);
+        self
+    }
 }
 
 impl KafkaCluster {
@@ -49,13 +72,23 @@ impl KafkaCluster {
         expected: usize,
         timeout: Duration,
     ) -> Result<Vec<ConsumedRecord>> {
+        self.consume_with(topic, &ReadOptions::new(expected, timeout))
+            .await
+    }
+
+    /// [`Self::consume_all`] through a secured listener: the console consumer connects
+    /// and logs in as `client` says. A refused login or TLS handshake makes it exit with
+    /// an error, returned as [`HarnessError::ToolFailed`] (its stderr names the cause).
+    pub async fn consume_through(
+        &self,
+        topic: &str,
+        expected: usize,
+        timeout: Duration,
+        client: &ClientConfig,
+    ) -> Result<Vec<ConsumedRecord>> {
         self.consume_with(
             topic,
-            &ReadOptions {
-                expected,
-                idle_timeout: timeout,
-                read_committed: false,
-            },
+            &ReadOptions::new(expected, timeout).through(client.clone()),
         )
         .await
     }
@@ -108,9 +141,13 @@ impl KafkaCluster {
         std::fs::write(&formatter_config, text)
             .map_err(|e| HarnessError::io(format!("writing {}", formatter_config.display()), e))?;
         let idle_ms = options.idle_timeout.as_millis().max(1).to_string();
+        let bootstrap = match &options.client {
+            Some(client) => client.bootstrap().to_owned(),
+            None => self.live_addresses().join(","),
+        };
         let mut args: Vec<OsString> = vec![
             "--bootstrap-server".into(),
-            self.live_addresses().join(",").into(),
+            bootstrap.into(),
             "--topic".into(),
             topic.into(),
             "--from-beginning".into(),
@@ -125,6 +162,12 @@ impl KafkaCluster {
             args.push("--isolation-level".into());
             args.push("read_committed".into());
         }
+        if let Some(client) = &options.client {
+            let file =
+                write_client_config(tools, client, &format!("consumer-{}", sanitize(topic)))?;
+            args.push(client_config_option(&tools.version, "--consumer.config").into());
+            args.push(file.into());
+        }
         let output = tools
             .run(
                 "org.apache.kafka.tools.consumer.ConsoleConsumer",
@@ -138,11 +181,19 @@ impl KafkaCluster {
             .map_err(|e| HarnessError::io(format!("reading {}", output.stdout.display()), e))?;
         let mut records = console_format::parse_output(&raw, &null_marker)?;
         // Running out of time is a normal exit for the console consumer; anything else
-        // that failed is a tool failure.
+        // that failed is a tool failure. It exits with status 0 after most errors (a
+        // refused login or TLS handshake among them), logging what stopped it.
         if records.len() < options.expected {
             let stderr = std::fs::read_to_string(&output.stderr).unwrap_or_default();
             if !output.success && !stderr.contains("TimeoutException") {
                 return Err(output.failure("ConsoleConsumer"));
+            }
+            if let Some(error) = consumer_error(&stderr) {
+                let mut failure = output.failure("ConsoleConsumer");
+                if let HarnessError::ToolFailed { status, .. } = &mut failure {
+                    *status = format!("{status}, stopped by {error}");
+                }
+                return Err(failure);
             }
             return Err(HarnessError::TooFewRecords {
                 topic: topic.to_owned(),
@@ -197,41 +248,86 @@ impl KafkaCluster {
         record_size: u32,
         producer_properties: &[(&str, &str)],
     ) -> Result<PerfResult> {
-        let result = async {
-            let mut args: Vec<OsString> = vec![
-                "--topic".into(),
-                topic.into(),
-                "--num-records".into(),
-                records.to_string().into(),
-                "--record-size".into(),
-                record_size.to_string().into(),
-                "--throughput".into(),
-                "-1".into(),
-                producer_property_option(&self.tool_runner().await?.version).into(),
-                format!("bootstrap.servers={}", self.live_addresses().join(",")).into(),
-            ];
-            args.extend(
-                producer_properties
-                    .iter()
-                    .map(|(k, v)| OsString::from(format!("{k}={v}"))),
-            );
-            let tools = self.tool_runner().await?;
-            let output = tools
-                .run(
-                    "org.apache.kafka.tools.ProducerPerformance",
-                    args,
-                    &[],
-                    &format!("producer-perf-{}", sanitize(topic)),
-                    Duration::from_secs(600),
-                )
-                .await?
-                .check("ProducerPerformance")?;
-            let text = std::fs::read_to_string(&output.stdout)
-                .map_err(|e| HarnessError::io(format!("reading {}", output.stdout.display()), e))?;
-            perf::parse_summary(&text)
-        }
-        .await;
+        let result = self
+            .producer_perf_inner(topic, records, record_size, producer_properties, None)
+            .await;
         self.note(result)
+    }
+
+    /// [`Self::run_producer_perf`] through a secured listener: the producer connects and
+    /// logs in as `client` says (its properties go in a config file, as
+    /// `--producer.config` or `--command-config`). `producer_properties` are added after
+    /// them and must each hold one `=` (ProducerPerformance's rule for `key=value`).
+    pub async fn run_producer_perf_through(
+        &self,
+        topic: &str,
+        records: u64,
+        record_size: u32,
+        producer_properties: &[(&str, &str)],
+        client: &ClientConfig,
+    ) -> Result<PerfResult> {
+        let result = self
+            .producer_perf_inner(
+                topic,
+                records,
+                record_size,
+                producer_properties,
+                Some(client),
+            )
+            .await;
+        self.note(result)
+    }
+
+    async fn producer_perf_inner(
+        &self,
+        topic: &str,
+        records: u64,
+        record_size: u32,
+        producer_properties: &[(&str, &str)],
+        client: Option<&ClientConfig>,
+    ) -> Result<PerfResult> {
+        let tools = self.tool_runner().await?;
+        let mut args: Vec<OsString> = vec![
+            "--topic".into(),
+            topic.into(),
+            "--num-records".into(),
+            records.to_string().into(),
+            "--record-size".into(),
+            record_size.to_string().into(),
+            "--throughput".into(),
+            "-1".into(),
+        ];
+        if let Some(client) = client {
+            let file =
+                write_client_config(tools, client, &format!("producer-{}", sanitize(topic)))?;
+            args.push(client_config_option(&tools.version, "--producer.config").into());
+            args.push(file.into());
+        }
+        args.push(producer_property_option(&tools.version).into());
+        if client.is_none() {
+            args.push(format!("bootstrap.servers={}", self.live_addresses().join(",")).into());
+        } else if producer_properties.is_empty() {
+            // The option needs at least one property.
+            args.push("client.id=kiel-producer-perf".into());
+        }
+        args.extend(
+            producer_properties
+                .iter()
+                .map(|(k, v)| OsString::from(format!("{k}={v}"))),
+        );
+        let output = tools
+            .run(
+                "org.apache.kafka.tools.ProducerPerformance",
+                args,
+                &[],
+                &format!("producer-perf-{}", sanitize(topic)),
+                Duration::from_secs(600),
+            )
+            .await?
+            .check("ProducerPerformance")?;
+        let text = std::fs::read_to_string(&output.stdout)
+            .map_err(|e| HarnessError::io(format!("reading {}", output.stdout.display()), e))?;
+        perf::parse_summary(&text)
     }
 
     /// The folder holding every jar of the Kafka release in use (broker, tools, clients),
@@ -325,9 +421,40 @@ impl KafkaCluster {
     }
 }
 
+/// The error that stopped the console consumer, other than running out of time: the
+/// exception line after its "terminating consumer process" log line.
+fn consumer_error(stderr: &str) -> Option<String> {
+    let (_, after) = stderr.rsplit_once("terminating consumer process")?;
+    let exception = after
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .find(|l| !l.is_empty())?;
+    (!exception.contains("TimeoutException")).then(|| exception.to_owned())
+}
+
 /// `\uXXXX`, the Java properties escape of `c`.
 fn java_escape(c: char) -> String {
     format!("\\u{:04x}", u32::from(c))
+}
+
+/// The option naming a client config file: `--command-config` from 4.2 on (where the
+/// tools' own `old` option, `--consumer.config` or `--producer.config`, is deprecated),
+/// `old` before.
+fn client_config_option(version: &KafkaVersion, old: &'static str) -> &'static str {
+    if (version.major(), version.minor()) >= (4, 2) {
+        "--command-config"
+    } else {
+        old
+    }
+}
+
+/// Writes `client`'s Java properties into a fresh file of the tools folder.
+fn write_client_config(tools: &ToolRunner, client: &ClientConfig, label: &str) -> Result<PathBuf> {
+    let file = tools.scratch_file(&format!("{label}.properties"))?;
+    std::fs::write(&file, client.java_properties_text())
+        .map_err(|e| HarnessError::io(format!("writing {}", file.display()), e))?;
+    Ok(file)
 }
 
 /// ProducerPerformance's option for producer properties: `--command-property` from 4.2
@@ -384,6 +511,21 @@ mod tests {
     }
 
     #[test]
+    fn consumer_errors_other_than_timeouts_are_found() {
+        let timeout = "[x] ERROR Error processing message, terminating consumer process:  (c)\n\
+                       org.apache.kafka.common.errors.TimeoutException\n\
+                       Processed a total of 0 messages\n";
+        assert_eq!(consumer_error(timeout), None);
+        let refused = "[x] ERROR Error processing message, terminating consumer process:  (c)\n\
+                       org.apache.kafka.common.errors.SaslAuthenticationException: invalid\n";
+        assert_eq!(
+            consumer_error(refused).as_deref(),
+            Some("org.apache.kafka.common.errors.SaslAuthenticationException: invalid")
+        );
+        assert_eq!(consumer_error("Processed a total of 3 messages\n"), None);
+    }
+
+    #[test]
     fn option_names_follow_the_tools_release() {
         let v = |s: &str| KafkaVersion::parse(s).unwrap();
         assert_eq!(producer_property_option(&v("3.9.1")), "--producer-props");
@@ -392,5 +534,10 @@ mod tests {
         assert_eq!(producer_property_option(&v("4.3.1")), "--command-property");
         assert_eq!(producer_property_option(&v("4.4.0")), "--command-property");
         assert_eq!(java_escape('\u{1f}'), "\\u001f");
+        let old = "--consumer.config";
+        assert_eq!(client_config_option(&v("3.9.1"), old), old);
+        assert_eq!(client_config_option(&v("4.1.2"), old), old);
+        assert_eq!(client_config_option(&v("4.2.0"), old), "--command-config");
+        assert_eq!(client_config_option(&v("4.4.0"), old), "--command-config");
     }
 }

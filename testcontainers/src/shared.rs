@@ -1,6 +1,7 @@
 //! One cluster shared by all tests of a test binary: started on first use (or taken from
 //! `KAFKA_BOOTSTRAP`), never restarted. Tests that kill, pause or restart nodes must start
-//! their own cluster instead.
+//! their own cluster instead. [`shared_secured_cluster`] is the same for one secured
+//! node (always started here: an existing cluster's listeners and users are unknown).
 //!
 //! A static is never dropped, so the shared cluster's cleanup is done by two hooks installed
 //! when it starts: a panic hook that keeps its folder and prints where its logs are (a test
@@ -16,8 +17,11 @@ use std::sync::Once;
 use crate::cluster::KafkaCluster;
 use crate::error::{HarnessError, Result};
 
-static SHARED: tokio::sync::OnceCell<std::result::Result<KafkaCluster, String>> =
-    tokio::sync::OnceCell::const_new();
+type Slot = tokio::sync::OnceCell<std::result::Result<KafkaCluster, String>>;
+
+static SHARED: Slot = tokio::sync::OnceCell::const_new();
+
+static SHARED_SECURED: Slot = tokio::sync::OnceCell::const_new();
 
 static HOOKS: Once = Once::new();
 
@@ -25,9 +29,35 @@ static HOOKS: Once = Once::new();
 /// the builder's defaults (auto topic creation on). Started once; a failure to start is
 /// remembered and returned to every later caller.
 pub async fn shared_cluster() -> Result<&'static KafkaCluster> {
-    let slot = SHARED
+    shared_in(&SHARED, "shared cluster", || {
+        KafkaCluster::from_env_or_start(KafkaCluster::builder())
+    })
+    .await
+}
+
+/// The test binary's shared secured cluster: one local node started with
+/// [`crate::KafkaClusterBuilder::secured`] (every secured listener, the default user),
+/// once; a failure to start is remembered and returned to every later caller. It runs
+/// beside [`shared_cluster`] if both are used. `KAFKA_BOOTSTRAP` does not apply.
+pub async fn shared_secured_cluster() -> Result<&'static KafkaCluster> {
+    shared_in(&SHARED_SECURED, "shared secured cluster", || {
+        KafkaCluster::builder().secured().start()
+    })
+    .await
+}
+
+async fn shared_in<F, Fut>(
+    slot: &'static Slot,
+    what: &str,
+    start: F,
+) -> Result<&'static KafkaCluster>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<KafkaCluster>>,
+{
+    let slot = slot
         .get_or_init(|| async {
-            let started = KafkaCluster::from_env_or_start(KafkaCluster::builder()).await;
+            let started = start().await;
             if started.is_ok() {
                 install_hooks();
             }
@@ -37,9 +67,15 @@ pub async fn shared_cluster() -> Result<&'static KafkaCluster> {
     match slot {
         Ok(cluster) => Ok(cluster),
         Err(message) => Err(HarnessError::NoBroker {
-            reason: format!("the shared cluster of this test binary failed to start: {message}"),
+            reason: format!("the {what} of this test binary failed to start: {message}"),
         }),
     }
+}
+
+fn shared_clusters() -> impl Iterator<Item = &'static KafkaCluster> {
+    [&SHARED, &SHARED_SECURED]
+        .into_iter()
+        .filter_map(|slot| slot.get()?.as_ref().ok())
 }
 
 fn install_hooks() {
@@ -47,7 +83,7 @@ fn install_hooks() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             previous(info);
-            if let Some(Ok(cluster)) = SHARED.get() {
+            for cluster in shared_clusters() {
                 cluster.keep_and_report("a test panicked while the shared cluster was running");
             }
         }));
@@ -58,7 +94,7 @@ fn install_hooks() {
 
 extern "C" fn clean_up_at_exit() {
     let _ = std::panic::catch_unwind(|| {
-        if let Some(Ok(cluster)) = SHARED.get() {
+        for cluster in shared_clusters() {
             for node in &cluster.nodes {
                 node.kill_quietly();
             }

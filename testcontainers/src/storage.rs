@@ -35,7 +35,40 @@ pub(crate) fn format_template(
     template: &Path,
     work_dir: &Path,
 ) -> Result<()> {
-    let config = work_dir.join("template-server.properties");
+    run_format(launcher, template, work_dir, &[], &[], "storage-format")
+}
+
+/// Runs StorageTool into `template` (created) with SCRAM credentials in its bootstrap
+/// metadata: `scram_arguments` are `--add-scram` pairs (see
+/// [`crate::security::add_scram_arguments`]). Used for secured clusters, whose nodes copy
+/// this template instead of the release's. `jvm_options` are added to the tool's JVM (the
+/// class-data archive).
+pub(crate) fn format_template_with_scram(
+    launcher: &JvmLauncher,
+    template: &Path,
+    work_dir: &Path,
+    scram_arguments: &[String],
+    jvm_options: &[String],
+) -> Result<()> {
+    run_format(
+        launcher,
+        template,
+        work_dir,
+        scram_arguments,
+        jvm_options,
+        "storage-format-scram",
+    )
+}
+
+fn run_format(
+    launcher: &JvmLauncher,
+    template: &Path,
+    work_dir: &Path,
+    extra_arguments: &[String],
+    jvm_options: &[String],
+    label: &str,
+) -> Result<()> {
+    let config = work_dir.join(format!("{label}-server.properties"));
     let text = format!(
         "process.roles=broker,controller\n\
          node.id=1\n\
@@ -51,23 +84,26 @@ pub(crate) fn format_template(
     write(&config, &text)?;
     let log_config = work_dir.join("tools-log.properties");
     write(&log_config, resources::tools_log_config(launcher.logging))?;
-    let output = work_dir.join("storage-format.log");
+    let output = work_dir.join(format!("{label}.log"));
     let out = std::fs::File::create(&output)
         .map_err(|e| HarnessError::io(format!("creating {}", output.display()), e))?;
     let err = out
         .try_clone()
         .map_err(|e| HarnessError::io("duplicating a file handle", e))?;
+    let mut options = crate::tools::tool_jvm_options();
+    options.extend_from_slice(jvm_options);
     let mut cmd = launcher.command(
         "kafka.tools.StorageTool",
         &HeapSize::TOOL,
         &log_config,
-        &crate::tools::tool_jvm_options(),
+        &options,
     );
     cmd.arg("format")
         .arg("-t")
         .arg(random_kafka_uuid())
         .arg("-c")
         .arg(&config)
+        .args(extra_arguments)
         .stdin(Stdio::null())
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err));
@@ -155,7 +191,7 @@ pub(crate) fn random_kafka_uuid() -> String {
     }
 }
 
-fn base64url_no_pad(bytes: &[u8]) -> String {
+pub(crate) fn base64url_no_pad(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
