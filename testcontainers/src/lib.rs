@@ -9,6 +9,12 @@
 //! partition leaders, run Kafka's own `ProducerPerformance`, and read back what was written
 //! with Kafka's own console consumer, an independent reader.
 //!
+//! [`KafkaClusterBuilder::secured`] adds SSL, mTLS, SASL_PLAINTEXT and SASL_SSL listeners
+//! (PLAIN, SCRAM-SHA-256/512, unsecured OAUTHBEARER) with certificates made at start-up;
+//! the cluster then exposes the CA, the client certificate and key, the SASL users and
+//! complete client settings ([`KafkaCluster::security`], [`KafkaCluster::client_config`]),
+//! and the reader works through those listeners too ([`KafkaCluster::consume_through`]).
+//!
 //! Needs Java 17+ and Maven (for the first download). `KAFKA_BOOTSTRAP=host:port` uses an
 //! existing cluster instead; `KIEL_KAFKA_VERSION` picks the release (default
 //! [`DEFAULT_VERSION`]; 3.9.x also works). Broker JVMs never outlive the test process:
@@ -45,6 +51,7 @@
 //! - `shared/design/kafka-harness/NOTES.md` (artifacts, logging binding, storage format,
 //!   KRaft configuration, readiness)
 //! - Kafka KRaft operations: <https://kafka.apache.org/documentation/#kraft>
+//! - Kafka security: <https://kafka.apache.org/documentation/#security>
 
 mod builder;
 mod cache;
