@@ -70,7 +70,11 @@ async fn an_http_server_as_bootstrap_fails_at_once_and_says_what_it_is() {
         panic!("a producer started against an HTTP server");
     };
     let text = error.to_string();
-    assert!(matches!(error, Error::Bootstrap { .. }), "{text}");
+    // Typed: no retry can fix this address.
+    assert!(
+        matches!(&error, Error::Connection { cause, .. } if cause.is_fatal()),
+        "{text}"
+    );
     assert!(
         text.contains("not a Kafka broker") && text.contains("HTTP/1.1 400 Bad Request"),
         "{text}"

@@ -535,6 +535,20 @@ pub(super) const SETTINGS: &[Setting] = &[
         show: |c| oauth_field(c, |o| o.unsecured_principal.clone().map(|p| format!("principal={p}"))),
     },
     Setting {
+        name: "enable.sasl.oauthbearer.unsecure.jwt",
+        aliases: &[],
+        default: "false",
+        description: "librdkafka's switch for unsecured development tokens; kiel makes one whenever sasl.oauthbearer.config names a principal",
+        apply: |_, k, v| parse_bool(k, v).map(drop),
+        show: |c| {
+            c.security
+                .sasl
+                .as_ref()
+                .is_some_and(|s| s.oauth.unsecured_principal.is_some())
+                .to_string()
+        },
+    },
+    Setting {
         name: "ssl.ca.location",
         aliases: &["ssl.truststore.location"],
         default: "",

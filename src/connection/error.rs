@@ -107,7 +107,21 @@ impl ConnectionError {
         )
     }
 
+    /// An IO error on a connection that was usable: never fatal (a broker restarting can
+    /// break a TLS stream too), described as a TLS failure where it is one.
+    pub(crate) fn io_established(context: &str, error: &std::io::Error) -> Self {
+        match Self::io(context, error) {
+            Self::Tls { reason } => Self::Io(format!("{context}: TLS: {reason}")),
+            other => other,
+        }
+    }
+
+    /// An IO error while a connection is made usable: a TLS failure then (the broker refusing
+    /// the client certificate after a TLS 1.3 handshake, say) is fatal.
     pub(crate) fn io(context: &str, error: &std::io::Error) -> Self {
+        if let Some(tls) = super::tls::tls_failure(error) {
+            return tls;
+        }
         match error.kind() {
             std::io::ErrorKind::ConnectionRefused => Self::Refused,
             _ => Self::Io(format!("{context}: {error}")),

@@ -41,8 +41,8 @@ pub(crate) fn not_kafka(first: &[u8]) -> Option<String> {
     match first {
         // A TLS record: content type 21 (alert) or 22 (handshake), protocol version 3.x.
         [21 | 22, 3, ..] => Some(
-            "it answered with TLS: this is a TLS listener (kiel speaks plaintext; TLS comes \
-             with security.protocol=SSL)"
+            "it answered with TLS: this is a TLS listener, and this producer connects without \
+             TLS: set security.protocol=SSL (or SASL_SSL)"
                 .to_owned(),
         ),
         [b'S', b'S', b'H', b'-', ..] => Some("it answered like an SSH server".to_owned()),

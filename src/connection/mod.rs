@@ -479,7 +479,7 @@ async fn serve<T: Transport>(
                 write_half
                     .write_all_buf(&mut out)
                     .await
-                    .map_err(|e| ConnectionError::io("write failed", &e))?;
+                    .map_err(|e| ConnectionError::io_established("write failed", &e))?;
                 for correlation_id in written {
                     let _ = events.send(ConnectionEvent::Written { id, correlation_id });
                 }
@@ -488,7 +488,7 @@ async fn serve<T: Transport>(
                 match read {
                     Ok(0) => return Err(ConnectionError::ClosedByBroker),
                     Ok(_) => {}
-                    Err(e) => return Err(ConnectionError::io("read failed", &e)),
+                    Err(e) => return Err(ConnectionError::io_established("read failed", &e)),
                 }
             }
         }

@@ -213,13 +213,42 @@ impl TlsConnector {
     }
 }
 
+/// A TLS failure that surfaced as an IO error after the handshake (with TLS 1.3 a broker
+/// that refuses the client certificate says so on the first read), in words a user can act
+/// on; `None` if the error is not a TLS one.
+pub(crate) fn tls_failure(error: &std::io::Error) -> Option<ConnectionError> {
+    let tls = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())?;
+    Some(ConnectionError::Tls {
+        reason: describe(None, tls),
+    })
+}
+
 /// What a failed TLS handshake means, and which setting to look at.
 fn handshake_error(host: &str, error: &std::io::Error) -> ConnectionError {
     let tls = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
     let reason = match tls {
-        Some(rustls::Error::InvalidCertificate(cause)) => match cause {
+        Some(tls) => describe(Some(host), tls),
+        None if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return ConnectionError::Io(
+                "the broker closed the connection during the TLS handshake: is this a \
+                 plaintext listener? (security.protocol PLAINTEXT or SASL_PLAINTEXT)"
+                    .to_owned(),
+            )
+        }
+        None => return ConnectionError::io("TLS handshake failed", error),
+    };
+    ConnectionError::Tls { reason }
+}
+
+/// A TLS error in words: what is wrong and which setting to look at.
+fn describe(host: Option<&str>, tls: &rustls::Error) -> String {
+    let host = host.unwrap_or("the broker's address");
+    match tls {
+        rustls::Error::InvalidCertificate(cause) => match cause {
             CertificateError::UnknownIssuer | CertificateError::BadSignature => format!(
                 "the broker's certificate is not signed by a trusted CA ({cause:?}): set \
                  ssl.ca.location (or ssl.ca.pem) to the CA that signed it"
@@ -239,7 +268,7 @@ fn handshake_error(host: &str, error: &std::io::Error) -> ConnectionError {
             }
             other => format!("the broker's certificate was refused: {other:?}"),
         },
-        Some(rustls::Error::AlertReceived(alert)) => match alert {
+        rustls::Error::AlertReceived(alert) => match alert {
             rustls::AlertDescription::CertificateRequired
             | rustls::AlertDescription::HandshakeFailure
             | rustls::AlertDescription::BadCertificate => format!(
@@ -253,23 +282,15 @@ fn handshake_error(host: &str, error: &std::io::Error) -> ConnectionError {
             ),
             other => format!("the broker sent TLS alert {other:?}"),
         },
-        Some(rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. })
-        | Some(rustls::Error::InappropriateHandshakeMessage { .. }) => {
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::InappropriateMessage { .. }
+        | rustls::Error::InappropriateHandshakeMessage { .. } => {
             "the broker's answer is not TLS: is this a plaintext listener? (security.protocol \
              PLAINTEXT or SASL_PLAINTEXT)"
                 .to_owned()
         }
-        Some(other) => format!("TLS handshake failed: {other}"),
-        None if error.kind() == std::io::ErrorKind::UnexpectedEof => {
-            return ConnectionError::Io(
-                "the broker closed the connection during the TLS handshake: is this a \
-                 plaintext listener? (security.protocol PLAINTEXT or SASL_PLAINTEXT)"
-                    .to_owned(),
-            )
-        }
-        None => return ConnectionError::io("TLS handshake failed", error),
-    };
-    ConnectionError::Tls { reason }
+        other => format!("TLS failed: {other}"),
+    }
 }
 
 /// Checks the chain as usual but accepts any host name

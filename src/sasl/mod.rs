@@ -29,10 +29,10 @@ mod unsecured;
 pub(crate) use login::SaslLogin;
 pub(crate) use mechanism::{AuthFailure, Exchange, Next};
 pub(crate) use oauthbearer::OAuthBearer;
-pub(crate) use plain::Plain;
-pub(crate) use scram::{Scram, ScramHash};
 #[cfg(feature = "oidc")]
 pub use oidc::ClientCredentials;
+pub(crate) use plain::Plain;
+pub(crate) use scram::{Scram, ScramHash};
 pub use unsecured::UnsecuredToken;
 
 /// An OAuth 2 bearer token, as a [`TokenProvider`] hands it out.

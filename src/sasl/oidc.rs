@@ -63,9 +63,10 @@ impl ClientCredentials {
     }
 
     pub(crate) fn from_settings(oauth: &OAuthSettings) -> Result<Self> {
-        let endpoint = oauth.token_endpoint.as_deref().ok_or_else(|| {
-            Error::config("sasl.oauthbearer.token.endpoint.url", "not set")
-        })?;
+        let endpoint = oauth
+            .token_endpoint
+            .as_deref()
+            .ok_or_else(|| Error::config("sasl.oauthbearer.token.endpoint.url", "not set"))?;
         let client_id = oauth
             .client_id
             .as_deref()
@@ -74,7 +75,8 @@ impl ClientCredentials {
             .client_secret
             .clone()
             .ok_or_else(|| Error::config("sasl.oauthbearer.client.secret", "not set"))?;
-        let mut provider = Self::new(endpoint, client_id, secret)?.extensions(oauth.extensions.clone());
+        let mut provider =
+            Self::new(endpoint, client_id, secret)?.extensions(oauth.extensions.clone());
         if let Some(scope) = &oauth.scope {
             provider = provider.scope(scope.clone());
         }
@@ -109,7 +111,9 @@ impl ClientCredentials {
             .map_err(|e| TokenError(format!("token endpoint {}: {e}", self.endpoint)))?;
         Ok(OAuthToken {
             value: Secret::new(token.access_token),
-            lifetime: token.expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs),
+            lifetime: token
+                .expires_in
+                .map_or(DEFAULT_LIFETIME, Duration::from_secs),
             extensions: self.extensions.clone(),
         })
     }

@@ -190,8 +190,8 @@ impl Sender {
                 .get(i)
                 .cloned()
                 .unwrap_or_default();
-            self.bootstrap_failures
-                .insert(i, format!("{address}: {cause}"));
+            self.bootstrap_failures.insert(i, (address, cause.clone()));
+            self.last_bootstrap_failure = Some(i);
         }
         if !was_ready {
             tracing::debug!(connection = id, %cause, "connect failed");

@@ -153,7 +153,10 @@ pub(crate) struct Sender {
     next_correlation_id: i32,
     next_bootstrap: usize,
     fatal: Option<Error>,
-    bootstrap_failures: BTreeMap<usize, String>,
+    /// Why each bootstrap address failed, the latest last: its address and the cause.
+    bootstrap_failures: BTreeMap<usize, (String, ConnectionError)>,
+    /// The bootstrap address that failed last.
+    last_bootstrap_failure: Option<usize>,
     /// Topics with records waiting for their metadata.
     waiting_topics: BTreeSet<Arc<str>>,
     /// Why each broker's last connection ended or failed to open.
@@ -196,6 +199,7 @@ impl Sender {
             next_bootstrap: 0,
             fatal: None,
             bootstrap_failures: BTreeMap::new(),
+            last_bootstrap_failure: None,
             waiting_topics: BTreeSet::new(),
             connection_errors: BTreeMap::new(),
             unreachable_brokers: BTreeMap::new(),
@@ -222,15 +226,23 @@ impl Sender {
         {
             return None;
         }
-        let last = self
+        let (address, cause) = self
+            .last_bootstrap_failure
+            .and_then(|i| self.bootstrap_failures.get(&i))?;
+        if self
             .bootstrap_failures
             .values()
-            .last()
-            .cloned()
-            .unwrap_or_default();
+            .all(|(_, cause)| cause.is_fatal())
+        {
+            // No retry can fix it (authentication, TLS, not Kafka): say exactly that.
+            return Some(Error::Connection {
+                broker: address.clone(),
+                cause: cause.clone(),
+            });
+        }
         Some(Error::Bootstrap {
             brokers: self.config.bootstrap_servers.join(","),
-            last_error: last,
+            last_error: format!("{address}: {cause}"),
         })
     }
 
