@@ -436,15 +436,23 @@ async fn serve<T: Transport>(
                     read: &mut read_half,
                     write: &mut write_half,
                 };
-                let lifetime = handshake::authenticate(
+                let renewal = handshake::authenticate(
                     &mut stream,
                     &mut buf,
                     current.config,
                     reader,
                     &current.api_versions,
                     current.login,
-                )
-                .await?;
+                );
+                // A broker that does not answer the renewal must not hold the requests
+                // waiting behind it: give up on the connection as on a setup that hangs.
+                let timeout = current.config.connect_timeout;
+                let lifetime = tokio::time::timeout(timeout, renewal).await.map_err(|_| {
+                    ConnectionError::Protocol(format!(
+                        "re-authentication (KIP-368) not answered within \
+                         socket.connection.setup.timeout.ms ({timeout:?})"
+                    ))
+                })??;
                 tracing::debug!(connection = id, ?lifetime, "re-authenticated");
                 match lifetime {
                     Some(lifetime) => current.reauthenticate_at = reauthentication_time(lifetime),

@@ -23,3 +23,5 @@ pub(crate) fn base_timestamp() -> i64 {
             - 3_600_000
     })
 }
+
+pub(crate) mod events;
