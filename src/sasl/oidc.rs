@@ -95,20 +95,33 @@ impl ClientCredentials {
             .form(&form)
             .send()
             .await
-            .map_err(|e| TokenError(format!("token endpoint {}: {e}", self.endpoint)))?;
+            .map_err(|e| {
+                TokenError(format!(
+                    "token endpoint {}: {e} (check sasl.oauthbearer.token.endpoint.url)",
+                    self.endpoint
+                ))
+            })?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
+            let check = match status.as_u16() {
+                401 | 403 => "sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret",
+                400 => "sasl.oauthbearer.scope and sasl.oauthbearer.client.id",
+                _ => "sasl.oauthbearer.token.endpoint.url",
+            };
             return Err(TokenError(format!(
-                "token endpoint {} answered {status}: {}",
+                "token endpoint {} answered {status}: {} (check {check})",
                 self.endpoint,
                 body.chars().take(300).collect::<String>()
             )));
         }
-        let token: TokenResponse = response
-            .json()
-            .await
-            .map_err(|e| TokenError(format!("token endpoint {}: {e}", self.endpoint)))?;
+        let token: TokenResponse = response.json().await.map_err(|e| {
+            TokenError(format!(
+                "token endpoint {} did not answer with a token: {e} \
+                     (check sasl.oauthbearer.token.endpoint.url)",
+                self.endpoint
+            ))
+        })?;
         Ok(OAuthToken {
             value: Secret::new(token.access_token),
             lifetime: token
