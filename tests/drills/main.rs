@@ -10,6 +10,10 @@
 //! record acknowledged; with it off, duplicates and reordering are reported, not failed
 //! on (that is what idempotence buys); nothing acknowledged may be lost either way.
 //!
+//! `kill_leaders_idempotent_over_sasl_ssl` runs the leader-kill drill through the cluster's
+//! SASL_SSL listeners (SCRAM-SHA-512 over TLS): every reconnection to a restarted leader is a
+//! new TLS handshake and SCRAM exchange.
+//!
 //! Sizes: CI runs 40,000 records at up to 8,000/s. The full size (1,000,000 records at up
 //! to 25,000/s, ~40 s of faults per drill) runs with
 //! `KIEL_FULL=1 cargo test --release -p kiel --test drills -- --nocapture --test-threads 1`;
@@ -28,8 +32,9 @@ mod workload;
 
 use std::time::{Duration, Instant};
 
+use kiel::config::{Sasl, Security, Tls};
 use kiel::{Acks, Producer};
-use kiel_testcontainers::{FaultProxies, KafkaCluster};
+use kiel_testcontainers::{FaultProxies, KafkaCluster, Listener};
 use tokio::sync::{watch, Mutex};
 
 use faults::Drill;
@@ -60,8 +65,22 @@ fn size() -> Size {
     }
 }
 
-async fn three_nodes() -> KafkaCluster {
-    KafkaCluster::builder()
+/// How the drill's producer reaches the cluster.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The harness's PLAINTEXT listeners.
+    Plaintext,
+    /// The SASL_SSL listeners, SCRAM-SHA-512 over TLS with the cluster's CA.
+    SaslSsl,
+}
+
+async fn three_nodes(access: Access) -> KafkaCluster {
+    let builder = KafkaCluster::builder();
+    let builder = match access {
+        Access::Plaintext => builder,
+        Access::SaslSsl => builder.secured(),
+    };
+    builder
         .nodes(3)
         .auto_create_topics(false)
         .replication_factor(3)
@@ -75,9 +94,13 @@ async fn three_nodes() -> KafkaCluster {
 }
 
 async fn run_drill(drill: Drill, idempotence: bool) -> Verdict {
+    run_drill_through(drill, idempotence, Access::Plaintext).await
+}
+
+async fn run_drill_through(drill: Drill, idempotence: bool, access: Access) -> Verdict {
     let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let size = size();
-    let cluster = three_nodes().await;
+    let cluster = three_nodes(access).await;
     let topic = common::unique(drill.name());
     cluster
         .create_topic(&topic, PARTITIONS, 3, &[])
@@ -91,11 +114,29 @@ async fn run_drill(drill: Drill, idempotence: bool) -> Verdict {
         ),
         _ => None,
     };
-    let bootstrap = proxies
-        .as_ref()
-        .map_or_else(|| cluster.bootstrap(), FaultProxies::bootstrap);
-    let producer = Producer::builder()
-        .bootstrap_servers(&bootstrap)
+    let builder = match access {
+        Access::Plaintext => Producer::builder().bootstrap_servers(
+            &proxies
+                .as_ref()
+                .map_or_else(|| cluster.bootstrap(), FaultProxies::bootstrap),
+        ),
+        Access::SaslSsl => {
+            assert!(proxies.is_none(), "the fault proxies carry PLAINTEXT only");
+            let security = cluster.security().unwrap_or_else(|| panic!("secured"));
+            let user = security.user();
+            Producer::builder()
+                .bootstrap_servers(
+                    &cluster
+                        .bootstrap_for(Listener::SaslSsl)
+                        .unwrap_or_else(|e| panic!("{e}")),
+                )
+                .security(
+                    Security::sasl_ssl(Sasl::scram_sha512(user.name(), user.password()))
+                        .tls(Tls::default().ca_file(security.ca_path())),
+                )
+        }
+    };
+    let producer = builder
         .idempotence(idempotence)
         .acks(Acks::All)
         .max_in_flight(5)
@@ -136,12 +177,15 @@ async fn run_drill(drill: Drill, idempotence: bool) -> Verdict {
     let verdict = verdict::judge(&cluster, &topic, PARTITIONS, &outcomes).await;
 
     let mode = if idempotence { "on" } else { "off" };
+    let name = match access {
+        Access::Plaintext => drill.name().to_owned(),
+        Access::SaslSsl => format!("{} (SASL_SSL SCRAM-SHA-512)", drill.name()),
+    };
     eprintln!(
         "| drill | idempotence | records | acknowledged | failed | lost | duplicated | out of order | unresolved | time | faults |"
     );
     eprintln!(
-        "| {} | {mode} | {} | {} | {} | {} | {} | {} | {} | {:.0} s | {faults} |",
-        drill.name(),
+        "| {name} | {mode} | {} | {} | {} | {} | {} | {} | {} | {:.0} s | {faults} |",
         verdict.records,
         verdict.acknowledged,
         verdict.failed,
@@ -212,6 +256,13 @@ async fn run_drill(drill: Drill, idempotence: bool) -> Verdict {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_leaders_idempotent() {
     run_drill(Drill::KillLeaders, true).await;
+}
+
+/// The same drill over TLS and SASL: a killed leader's connections come back through a new
+/// TLS handshake and SCRAM exchange while records wait and are retried in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_leaders_idempotent_over_sasl_ssl() {
+    run_drill_through(Drill::KillLeaders, true, Access::SaslSsl).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
