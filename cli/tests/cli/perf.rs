@@ -6,8 +6,8 @@ use crate::support::{cluster, kiel, unique};
 
 /// The final line's numbers.
 #[derive(Debug)]
-struct Total {
-    records: u64,
+pub(crate) struct Total {
+    pub(crate) records: u64,
     records_per_sec: f64,
     mb_per_sec: f64,
     avg_ms: f64,
@@ -19,7 +19,7 @@ const TOTAL: &str = r"^(\d+) records sent, (\d+\.\d{6}) records/sec \((\d+\.\d{2
 const WINDOW: &str = r"^(\d+) records sent, (\d+\.\d) records/sec \((\d+\.\d{2}) MB/sec\), (\d+\.\d) ms avg latency, (\d+\.\d) ms max latency\.$";
 
 /// Checks that stdout is progress lines followed by one final line, and parses them.
-fn parse_output(stdout: &str, record_size: u64) -> (Vec<u64>, Total) {
+pub(crate) fn parse_output(stdout: &str, record_size: u64) -> (Vec<u64>, Total) {
     let total = Regex::new(TOTAL).unwrap();
     let window = Regex::new(WINDOW).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();

@@ -8,7 +8,7 @@ use regex::Regex;
 use crate::support::{cluster, kiel, kiel_with_open_stdin, unique, READ_TIMEOUT};
 
 /// The summary line's parts: (produced, failed, bytes).
-fn summary(stdout: &str, topic: &str) -> (u64, u64, u64) {
+pub(crate) fn summary(stdout: &str, topic: &str) -> (u64, u64, u64) {
     let pattern = Regex::new(&format!(
         r"^(\d+) records produced to `{}`, (\d+) failed: (\d+) bytes in \d+\.\d{{3}} s \(\d+\.\d{{2}} records/s, \d+\.\d{{2}} MB/s\)$",
         regex::escape(topic)
