@@ -41,6 +41,23 @@ use crate::error::CliError;
 use crate::interrupt::Interrupt;
 use crate::settings::settings_list_output;
 
+/// The library's log on stderr: warnings and errors, or the level `KIEL_LOG` names
+/// (`off`, `error`, `warn`, `info`, `debug`, `trace`).
+fn log_to_stderr() {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = std::env::var("KIEL_LOG")
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::WARN);
+    // A subscriber already set (none is, in the binary) is left alone.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
 fn main() -> ExitCode {
     // `-X list` prints the settings and exits 0, like `kcat -X list`: it needs no other
     // option, and the options given are not acted on.
@@ -51,6 +68,7 @@ fn main() -> ExitCode {
     if cli.command.lists_settings() {
         return print_settings(cli.command.client_id());
     }
+    log_to_stderr();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("kiel-cli")

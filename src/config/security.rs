@@ -127,6 +127,19 @@ pub enum Pem {
     Inline(Secret),
 }
 
+impl Pem {
+    /// The PEM text: the file's content, or the inline text. `setting` names the setting
+    /// in the error when the file cannot be read.
+    pub(crate) fn read(&self, setting: &str) -> crate::error::Result<Vec<u8>> {
+        match self {
+            Self::File(path) => std::fs::read(path).map_err(|e| {
+                crate::error::Error::config(setting, format!("cannot read {}: {e}", path.display()))
+            }),
+            Self::Inline(text) => Ok(text.expose().as_bytes().to_vec()),
+        }
+    }
+}
+
 impl fmt::Debug for Pem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

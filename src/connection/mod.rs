@@ -169,7 +169,16 @@ impl ConnectionConfig {
             None
         };
         let sasl = match (security.protocol().uses_sasl(), security.sasl()) {
-            (true, Some(sasl)) => Some(Arc::new(SaslLogin::new(sasl)?)),
+            (true, Some(sasl)) => {
+                // The CA that signs the brokers' certificates is trusted for the OIDC token
+                // endpoint too (as Java does with its ssl.* settings).
+                let ca = security
+                    .tls
+                    .ca
+                    .as_ref()
+                    .filter(|_| security.protocol().uses_tls());
+                Some(Arc::new(SaslLogin::new(sasl, ca)?))
+            }
             _ => None,
         };
         Ok(Self {

@@ -54,11 +54,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 /// Reads the PEM text a setting names.
 fn pem_text(pem: &Pem, setting: &str) -> Result<Vec<u8>> {
-    match pem {
-        Pem::File(path) => std::fs::read(path)
-            .map_err(|e| Error::config(setting, format!("cannot read {}: {e}", path.display()))),
-        Pem::Inline(text) => Ok(text.expose().as_bytes().to_vec()),
-    }
+    pem.read(setting)
 }
 
 fn certificates(pem: &Pem, setting: &str) -> Result<Vec<CertificateDer<'static>>> {
@@ -250,21 +246,21 @@ fn describe(host: Option<&str>, tls: &rustls::Error) -> String {
     match tls {
         rustls::Error::InvalidCertificate(cause) => match cause {
             CertificateError::UnknownIssuer | CertificateError::BadSignature => format!(
-                "the broker's certificate is not signed by a trusted CA ({cause:?}): set \
+                "the broker's certificate is not signed by a trusted CA ({tls}): set \
                  ssl.ca.location (or ssl.ca.pem) to the CA that signed it"
             ),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 format!(
-                    "the broker's certificate is not valid for `{host}` ({cause:?}): connect by a \
+                    "the broker's certificate is not valid for `{host}` ({tls}): connect by a \
                      name the certificate has, or (not recommended) set \
                      ssl.endpoint.identification.algorithm= to skip the name check"
                 )
             }
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                format!("the broker's certificate has expired ({cause:?})")
+                format!("the broker's certificate has expired ({tls})")
             }
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                format!("the broker's certificate is not valid yet ({cause:?}); is this machine's clock right?")
+                format!("the broker's certificate is not valid yet ({tls}); is this machine's clock right?")
             }
             other => format!("the broker's certificate was refused: {other:?}"),
         },

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::{AuthFailure, Exchange, OAuthBearer, OAuthToken, Plain, Scram, ScramHash};
 use super::{TokenProvider, UnsecuredToken};
-use crate::config::{Sasl, SaslMechanism, Secret};
+use crate::config::{Pem, Sasl, SaslMechanism, Secret};
 use crate::error::{Error, Result};
 
 /// The share of a token's lifetime after which a new one is fetched.
@@ -56,13 +56,15 @@ pub(crate) struct SaslLogin {
 
 impl SaslLogin {
     /// The login the settings describe; OAUTHBEARER settings become a token provider.
-    pub(crate) fn new(sasl: &Sasl) -> Result<Self> {
+    /// `ca` is the CA of the brokers' certificates (`ssl.ca.location` / `ssl.ca.pem`), also
+    /// trusted for an OIDC token endpoint.
+    pub(crate) fn new(sasl: &Sasl, ca: Option<&Pem>) -> Result<Self> {
         let mechanism = sasl
             .mechanism
             .ok_or_else(|| Error::config("sasl.mechanism", "not set"))?;
         let tokens = if mechanism == SaslMechanism::OAuthBearer {
             Some(TokenCache {
-                provider: token_provider(sasl)?,
+                provider: token_provider(sasl, ca)?,
                 current: tokio::sync::Mutex::new(None),
             })
         } else {
@@ -106,7 +108,7 @@ impl SaslLogin {
 }
 
 /// The token provider OAUTHBEARER settings describe.
-fn token_provider(sasl: &Sasl) -> Result<Arc<dyn TokenProvider>> {
+fn token_provider(sasl: &Sasl, ca: Option<&Pem>) -> Result<Arc<dyn TokenProvider>> {
     if let Some(provider) = &sasl.token_provider {
         return Ok(Arc::clone(provider));
     }
@@ -116,7 +118,7 @@ fn token_provider(sasl: &Sasl) -> Result<Arc<dyn TokenProvider>> {
         .as_deref()
         .is_some_and(|m| m.eq_ignore_ascii_case("oidc"))
     {
-        return oidc_provider(sasl);
+        return oidc_provider(sasl, ca);
     }
     let Some(principal) = &oauth.unsecured_principal else {
         return Err(Error::config(
@@ -138,14 +140,16 @@ fn token_provider(sasl: &Sasl) -> Result<Arc<dyn TokenProvider>> {
 }
 
 #[cfg(feature = "oidc")]
-fn oidc_provider(sasl: &Sasl) -> Result<Arc<dyn TokenProvider>> {
+fn oidc_provider(sasl: &Sasl, ca: Option<&Pem>) -> Result<Arc<dyn TokenProvider>> {
+    let ca = ca.map(|pem| pem.read("ssl.ca.location")).transpose()?;
     Ok(Arc::new(super::oidc::ClientCredentials::from_settings(
         &sasl.oauth,
+        ca.as_deref(),
     )?))
 }
 
 #[cfg(not(feature = "oidc"))]
-fn oidc_provider(_: &Sasl) -> Result<Arc<dyn TokenProvider>> {
+fn oidc_provider(_: &Sasl, _: Option<&Pem>) -> Result<Arc<dyn TokenProvider>> {
     Err(Error::config(
         "sasl.oauthbearer.method",
         "sasl.oauthbearer.method=oidc needs kiel built with the `oidc` feature",

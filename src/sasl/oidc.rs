@@ -36,10 +36,26 @@ struct TokenResponse {
 impl ClientCredentials {
     /// Tokens from `endpoint` for this client.
     pub fn new(endpoint: &str, client_id: &str, client_secret: impl Into<Secret>) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+        Self::trusting(endpoint, client_id, client_secret, None)
+    }
+
+    /// Tokens from `endpoint` for this client, trusting the CA certificates in `ca_pem`
+    /// (PEM text) besides the system's roots for an `https` endpoint.
+    pub fn trusting(
+        endpoint: &str,
+        client_id: &str,
+        client_secret: impl Into<Secret>,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Self> {
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if let Some(pem) = ca_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::config("ssl.ca.location", chain(&e)))?;
+            http = http.tls_certs_merge(certificates);
+        }
+        let http = http
             .build()
-            .map_err(|e| Error::config("sasl.oauthbearer.token.endpoint.url", e.to_string()))?;
+            .map_err(|e| Error::config("sasl.oauthbearer.token.endpoint.url", chain(&e)))?;
         Ok(Self {
             endpoint: endpoint.to_owned(),
             client_id: client_id.to_owned(),
@@ -62,7 +78,7 @@ impl ClientCredentials {
         self
     }
 
-    pub(crate) fn from_settings(oauth: &OAuthSettings) -> Result<Self> {
+    pub(crate) fn from_settings(oauth: &OAuthSettings, ca_pem: Option<&[u8]>) -> Result<Self> {
         let endpoint = oauth
             .token_endpoint
             .as_deref()
@@ -75,8 +91,8 @@ impl ClientCredentials {
             .client_secret
             .clone()
             .ok_or_else(|| Error::config("sasl.oauthbearer.client.secret", "not set"))?;
-        let mut provider =
-            Self::new(endpoint, client_id, secret)?.extensions(oauth.extensions.clone());
+        let mut provider = Self::trusting(endpoint, client_id, secret, ca_pem)?
+            .extensions(oauth.extensions.clone());
         if let Some(scope) = &oauth.scope {
             provider = provider.scope(scope.clone());
         }
@@ -97,8 +113,9 @@ impl ClientCredentials {
             .await
             .map_err(|e| {
                 TokenError(format!(
-                    "token endpoint {}: {e} (check sasl.oauthbearer.token.endpoint.url)",
-                    self.endpoint
+                    "token endpoint {}: {} (check sasl.oauthbearer.token.endpoint.url)",
+                    self.endpoint,
+                    chain(&e)
                 ))
             })?;
         let status = response.status();
@@ -130,6 +147,22 @@ impl ClientCredentials {
             extensions: self.extensions.clone(),
         })
     }
+}
+
+/// An error with its causes, `outer: inner: innermost` (reqwest's own message alone says
+/// only that sending failed, not why).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl TokenProvider for ClientCredentials {
