@@ -294,6 +294,23 @@ mod tests {
             "partitioner.ignore.keys" => "true",
             "partitioner.class" | "partitioner" => "murmur2_random",
             "buffer.memory.metadata.wait.share" => "0.5",
+            "client.dns.lookup" => "use_all_dns_ips",
+            "security.protocol" => "SASL_SSL",
+            "sasl.mechanism" | "sasl.mechanisms" => "SCRAM-SHA-512",
+            "sasl.jaas.config" => {
+                "org.apache.kafka.common.security.scram.ScramLoginModule required \
+                 username=\"u\" password=\"p\";"
+            }
+            "sasl.oauthbearer.method" => "default",
+            "sasl.oauthbearer.token.endpoint.url" => "https://login.example.com/token",
+            "sasl.oauthbearer.extensions" => "a=b",
+            "sasl.oauthbearer.config" => "principal=alice",
+            "enable.sasl.oauthbearer.unsecure.jwt" | "enable.ssl.certificate.verification" => {
+                "true"
+            }
+            "ssl.truststore.type" | "ssl.keystore.type" => "PEM",
+            "ssl.endpoint.identification.algorithm" => "https",
+            n if n.starts_with("sasl.") || n.starts_with("ssl.") => "x",
             _ => "1000",
         };
         for setting in ProducerConfig::settings() {
