@@ -1,6 +1,7 @@
 //! OAUTHBEARER with tokens from an OIDC token endpoint (the `oidc` feature), against a real
-//! broker: the test serves the endpoint itself (client credentials grant, HTTP Basic client
-//! authentication, RFC 6749 §4.4) and hands out unsecured JWTs that Kafka's unsecured
+//! broker: the test serves the endpoint itself over HTTPS, with a certificate from the
+//! cluster's private CA that kiel must trust through `ssl.ca.location` (client credentials
+//! grant, HTTP Basic client authentication, RFC 6749 §4.4), and hands out unsecured JWTs that Kafka's unsecured
 //! validator accepts, each good for a few seconds. The broker limits sessions
 //! (`connections.max.reauth.ms` = 10 s, and a session never outlives its token), so while
 //! kiel produces it must fetch new tokens before the old ones expire and renew its sessions
@@ -25,6 +26,10 @@ use common::events::EventCounts;
 use common::unique;
 use kiel::{Error, Producer, Record};
 use kiel_testcontainers::{KafkaCluster, Listener};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 const CLIENT_ID: &str = "kiel-test-client";
 const CLIENT_SECRET: &str = "s3cret-for-the-test";
@@ -41,16 +46,17 @@ struct Endpoint {
     refused: Mutex<Vec<String>>,
 }
 
-/// An unsecured JWT (`alg: none`, empty signature) for `subject`, valid for `lifetime`.
+/// An unsecured JWT (`alg: none`, empty signature) for `subject`, valid for `lifetime` (the
+/// times in seconds with milliseconds, which JWT's NumericDate allows).
 fn unsecured_jwt(subject: &str, lifetime: Duration) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+        .unwrap_or_default();
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
     let claims = format!(
-        r#"{{"sub":"{subject}","iat":{},"exp":{},"scope":"{SCOPE}"}}"#,
-        now.saturating_sub(1),
-        now + lifetime.as_secs()
+        r#"{{"sub":"{subject}","iat":{:.3},"exp":{:.3},"scope":"{SCOPE}"}}"#,
+        now.saturating_sub(Duration::from_secs(1)).as_secs_f64(),
+        (now + lifetime).as_secs_f64()
     );
     format!("{header}.{}.", URL_SAFE_NO_PAD.encode(claims))
 }
@@ -97,19 +103,63 @@ async fn token(
     (StatusCode::OK, body)
 }
 
-/// Serves the token endpoint on a free local port; returns its URL.
-async fn serve_token_endpoint(endpoint: Arc<Endpoint>) -> String {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+/// A TLS listener for axum: accepts TCP connections and completes their TLS handshakes.
+struct TlsListener {
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, address)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, address);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// Serves the token endpoint over HTTPS on a free local port, with the certificate the
+/// cluster's brokers have (signed by the cluster's private CA, which no system trusts);
+/// returns its URL.
+async fn serve_token_endpoint(cluster: &KafkaCluster, endpoint: Arc<Endpoint>) -> String {
+    let security = cluster.security().unwrap_or_else(|| panic!("secured"));
+    let keystore = security.dir().join("server-keystore.pem");
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&keystore)
+        .and_then(|certificates| certificates.collect())
+        .unwrap_or_else(|e| panic!("{}: {e}", keystore.display()));
+    let key = PrivateKeyDer::from_pem_file(&keystore)
+        .unwrap_or_else(|e| panic!("{}: {e}", keystore.display()));
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
+        .unwrap_or_else(|e| panic!("token endpoint TLS: {e}"));
+    let tcp = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap_or_else(|e| panic!("token endpoint: {e}"));
-    let address = listener
+    let address = tcp
         .local_addr()
         .unwrap_or_else(|e| panic!("token endpoint: {e}"));
+    let listener = TlsListener {
+        tcp,
+        acceptor: TlsAcceptor::from(Arc::new(tls)),
+    };
     let app = Router::new()
         .route("/oauth2/token", post(token))
         .with_state(endpoint);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}/oauth2/token")
+    format!("https://{address}/oauth2/token")
 }
 
 /// The settings a user would write for this cluster and endpoint.
@@ -138,8 +188,6 @@ fn properties(cluster: &KafkaCluster, url: &str, secret: &str) -> Vec<(String, S
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_from_an_oidc_endpoint_keep_sessions_alive_and_a_wrong_secret_fails_fast() {
     let events = EventCounts::install();
-    let endpoint = Arc::new(Endpoint::default());
-    let url = serve_token_endpoint(endpoint.clone()).await;
     let cluster = KafkaCluster::builder()
         .sasl_reauthentication(SESSION)
         .start()
@@ -147,6 +195,8 @@ async fn tokens_from_an_oidc_endpoint_keep_sessions_alive_and_a_wrong_secret_fai
         .unwrap_or_else(|e| {
             panic!("this test needs a secured Kafka cluster (Java 17+ and Maven): {e}")
         });
+    let endpoint = Arc::new(Endpoint::default());
+    let url = serve_token_endpoint(&cluster, endpoint.clone()).await;
 
     // A secret the endpoint refuses: a typed error naming the endpoint's answer, at once.
     let started = Instant::now();

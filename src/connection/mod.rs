@@ -385,6 +385,10 @@ struct Session<'a> {
     reauthenticate_at: tokio::time::Instant,
 }
 
+/// Brokers refuse a re-authentication that starts less than a second after the previous
+/// one (`KafkaChannel`'s minimum interval); a little more, to be safe.
+const MIN_REAUTHENTICATION_INTERVAL: Duration = Duration::from_millis(1100);
+
 /// When to re-authenticate a session of `lifetime`: at a random point between 85 % and
 /// 95 % of it (as Java does), so that a client's connections do not all do it at once.
 fn reauthentication_time(lifetime: Duration) -> tokio::time::Instant {
@@ -455,16 +459,33 @@ async fn serve<T: Transport>(
                 );
                 // A broker that does not answer the renewal must not hold the requests
                 // waiting behind it: give up on the connection as on a setup that hangs.
+                // A renewal that fails closes the connection, and the records go out on a
+                // new one, which authenticates from the start: if the credentials no longer
+                // work, that is where it shows, as a failure no retry can fix.
+                let started = tokio::time::Instant::now();
                 let timeout = current.config.connect_timeout;
-                let lifetime = tokio::time::timeout(timeout, renewal).await.map_err(|_| {
-                    ConnectionError::Protocol(format!(
-                        "re-authentication (KIP-368) not answered within \
-                         socket.connection.setup.timeout.ms ({timeout:?})"
-                    ))
-                })??;
+                let lifetime = match tokio::time::timeout(timeout, renewal).await {
+                    Ok(Ok(lifetime)) => lifetime,
+                    Ok(Err(error)) => {
+                        return Err(ConnectionError::Protocol(format!(
+                            "re-authentication (KIP-368) failed, so the connection is \
+                             replaced: {error}"
+                        )))
+                    }
+                    Err(_) => {
+                        return Err(ConnectionError::Protocol(format!(
+                            "re-authentication (KIP-368) not answered within \
+                             socket.connection.setup.timeout.ms ({timeout:?})"
+                        )))
+                    }
+                };
                 tracing::debug!(connection = id, ?lifetime, "re-authenticated");
                 match lifetime {
-                    Some(lifetime) => current.reauthenticate_at = reauthentication_time(lifetime),
+                    Some(lifetime) => {
+                        // Brokers refuse a renewal less than a second after the last one.
+                        current.reauthenticate_at = reauthentication_time(lifetime)
+                            .max(started + MIN_REAUTHENTICATION_INTERVAL);
+                    }
                     None => session = None,
                 }
             }

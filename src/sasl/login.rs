@@ -15,6 +15,19 @@ use crate::error::{Error, Result};
 
 /// The share of a token's lifetime after which a new one is fetched.
 const REFRESH_AT: f64 = 0.8;
+/// A token is also renewed this long before it expires, so that a session started with it
+/// (which ends when the token does) leaves time to re-authenticate: brokers refuse a
+/// re-authentication less than a second after the previous one.
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(3);
+
+/// How long after it was fetched a token of `lifetime` is renewed: at 80 % of its lifetime,
+/// or `REFRESH_BEFORE_EXPIRY` before it ends if that is sooner, but not before half of it.
+fn refresh_after(lifetime: Duration) -> Duration {
+    lifetime
+        .mul_f64(REFRESH_AT)
+        .min(lifetime.saturating_sub(REFRESH_BEFORE_EXPIRY))
+        .max(lifetime / 2)
+}
 
 /// Tokens from a provider, kept while fresh.
 #[derive(Debug)]
@@ -38,7 +51,7 @@ impl TokenCache {
             .await
             .map_err(|e| AuthFailure(format!("no OAUTHBEARER token: {e}")))?;
         let refresh_at = Instant::now()
-            .checked_add(token.lifetime.mul_f64(REFRESH_AT))
+            .checked_add(refresh_after(token.lifetime))
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         *current = Some((token.clone(), refresh_at));
         Ok(token)
@@ -154,4 +167,20 @@ fn oidc_provider(_: &Sasl, _: Option<&Pem>) -> Result<Arc<dyn TokenProvider>> {
         "sasl.oauthbearer.method",
         "sasl.oauthbearer.method=oidc needs kiel built with the `oidc` feature",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_renewed_at_80_percent_or_3_s_before_they_end_but_not_before_half() {
+        let s = Duration::from_secs;
+        assert_eq!(refresh_after(s(3600)), s(2880));
+        assert_eq!(refresh_after(s(10)), s(7));
+        assert_eq!(refresh_after(s(8)), s(5));
+        assert_eq!(refresh_after(s(4)), s(2));
+        assert_eq!(refresh_after(Duration::ZERO), Duration::ZERO);
+        assert_eq!(refresh_after(Duration::MAX), Duration::MAX.mul_f64(0.8));
+    }
 }
