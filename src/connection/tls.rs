@@ -386,3 +386,66 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// Test certificates and keys made once with openssl (`testdata/`): a self-signed RSA
+    /// 2048 certificate with its key as PKCS#8, PKCS#1 and encrypted PKCS#8 (AES-256-CBC,
+    /// password `kiel-test`), and a self-signed P-256 certificate with its key as PKCS#8 and
+    /// SEC1.
+    fn testdata(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("src/connection/testdata")
+            .join(name)
+    }
+
+    fn client(certificate: &str, key: &str) -> Tls {
+        Tls::default()
+            .ca_file(testdata(certificate))
+            .client_certificate_files(testdata(certificate), testdata(key))
+    }
+
+    #[test]
+    fn rsa_and_ec_client_keys_in_every_pem_form_are_accepted() {
+        for (certificate, key) in [
+            ("rsa.crt", "rsa-pkcs8.key"),
+            ("rsa.crt", "rsa-pkcs1.key"),
+            ("ec.crt", "ec-pkcs8.key"),
+            ("ec.crt", "ec-sec1.key"),
+        ] {
+            TlsConnector::new(&client(certificate, key))
+                .unwrap_or_else(|e| panic!("{certificate} with {key}: {e}"));
+        }
+        TlsConnector::new(&client("rsa.crt", "rsa-encrypted.key").key_password("kiel-test"))
+            .unwrap_or_else(|e| panic!("encrypted RSA key: {e}"));
+    }
+
+    #[test]
+    fn key_problems_name_the_setting_to_look_at() {
+        let refused = |tls: Tls| match TlsConnector::new(&tls) {
+            Err(Error::Config { key, message }) => format!("{key}: {message}"),
+            Err(other) => panic!("not a configuration error: {other}"),
+            Ok(_) => panic!("accepted"),
+        };
+        let no_password = refused(client("rsa.crt", "rsa-encrypted.key"));
+        assert!(no_password.starts_with("ssl.key.password"), "{no_password}");
+        let wrong_password = refused(client("rsa.crt", "rsa-encrypted.key").key_password("not-it"));
+        assert!(
+            wrong_password.starts_with("ssl.key.password"),
+            "{wrong_password}"
+        );
+        assert!(
+            wrong_password.contains("wrong password"),
+            "{wrong_password}"
+        );
+        let mismatched = refused(client("rsa.crt", "ec-pkcs8.key"));
+        assert!(mismatched.contains("ssl.key.location"), "{mismatched}");
+        let missing = refused(client("rsa.crt", "no-such.key"));
+        assert!(missing.starts_with("ssl.key.location"), "{missing}");
+        assert!(missing.contains("no-such.key"), "{missing}");
+    }
+}
