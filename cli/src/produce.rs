@@ -246,7 +246,7 @@ pub(crate) async fn run(args: ProduceArgs, interrupt: Interrupt) -> Result<(), C
         built = Producer::from_config(config) => built.map_err(|e| {
             CliError::failed(format!("cannot start the producer for {}: {e}", args.brokers))
         })?,
-        () = interrupt.wait() => return Err(CliError::failed("interrupted before connecting")),
+        () = interrupt.wait() => return Err(CliError::interrupted("interrupted before connecting")),
     };
     if let Some(partition) = args.partition {
         // Before any input is read: a partition the topic lacks fails every record.
