@@ -6,18 +6,21 @@
 //!   kiel-testcontainers downloaded, with the JVM options Kafka's own
 //!   `kafka-producer-perf-test.sh` uses (`-Xmx512M`, G1 with a 20 ms pause goal).
 //!
-//! Every client gets the same workload (topic, record count and size, target rate) and the
-//! same settings ([`Settings`]), and prints ProducerPerformance's summary line.
+//! Every client gets the same workload (topic, record count and size, target rate), the
+//! same settings ([`Settings`]) and the same connection ([`ClientSecurity`]: none for
+//! plaintext; over SASL_SSL, `-X` properties for kiel and `rdkafka-perf` and a client config
+//! file for Java), and prints ProducerPerformance's summary line.
 //!
 //! # References
 //! - Kafka `bin/kafka-producer-perf-test.sh`, `bin/kafka-run-class.sh` (JVM options)
-//! - Kafka `tools/.../ProducerPerformance.java` (options; `--command-property` since 4.2,
-//!   `--producer-props` before)
+//! - Kafka `tools/.../ProducerPerformance.java` (options; `--command-property` and
+//!   `--command-config` since 4.2, `--producer-props` and `--producer.config` before)
 
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::security::ClientSecurity;
 use crate::settings::Settings;
 
 /// A client in the race.
@@ -95,6 +98,9 @@ pub struct Programs {
     /// ProducerPerformance's option for producer properties: `--command-property` (Kafka
     /// 4.2 and later) or `--producer-props`.
     pub java_property_option: &'static str,
+    /// ProducerPerformance's option for a client config file: `--command-config` (Kafka
+    /// 4.2 and later) or `--producer.config`.
+    pub java_config_option: &'static str,
     /// Extra `KEY=VALUE` properties for kiel, after the common ones (a later one wins).
     pub kiel_extra: Vec<String>,
     /// Extra librdkafka properties for both rdkafka clients.
@@ -118,6 +124,8 @@ pub struct RunSpec {
     pub throughput: f64,
     /// The producer settings.
     pub settings: Settings,
+    /// How the client connects besides `bootstrap` (empty for plaintext).
+    pub security: ClientSecurity,
 }
 
 impl RunSpec {
@@ -143,14 +151,18 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
         "--throughput".to_owned(),
         spec.throughput_arg(),
     ];
-    let dash_x = |props: Vec<(String, String)>, extra: &[String]| {
-        props
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .chain(extra.iter().cloned())
-            .flat_map(|p| ["-X".to_owned(), p])
-            .collect::<Vec<_>>()
-    };
+    // The connection first, then the shared settings, then the extras (a later -X wins).
+    let dash_x =
+        |connection: &[(String, String)], props: Vec<(String, String)>, extra: &[String]| {
+            connection
+                .iter()
+                .cloned()
+                .chain(props)
+                .map(|(k, v)| format!("{k}={v}"))
+                .chain(extra.iter().cloned())
+                .flat_map(|p| ["-X".to_owned(), p])
+                .collect::<Vec<_>>()
+        };
     match client {
         Client::Kiel => {
             let mut args = vec!["perf".to_owned()];
@@ -158,6 +170,7 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
             args.extend(["--brokers".to_owned(), spec.bootstrap.clone()]);
             args.push("--no-progress".to_owned());
             args.extend(dash_x(
+                &spec.security.java,
                 spec.settings.java_properties(),
                 &programs.kiel_extra,
             ));
@@ -173,6 +186,7 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
             args.extend(workload);
             args.extend(["--brokers".to_owned(), spec.bootstrap.clone()]);
             args.extend(dash_x(
+                &spec.security.librdkafka,
                 spec.settings.librdkafka_properties(),
                 &programs.rdkafka_extra,
             ));
@@ -202,6 +216,10 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
             args.push(format!("{}/*", programs.kafka_libs.display()));
             args.push("org.apache.kafka.tools.ProducerPerformance".to_owned());
             args.extend(workload);
+            if let Some(file) = &spec.security.java_config_file {
+                args.push(programs.java_config_option.to_owned());
+                args.push(file.display().to_string());
+            }
             args.push(programs.java_property_option.to_owned());
             args.push(format!("bootstrap.servers={}", spec.bootstrap));
             args.extend(
@@ -251,6 +269,7 @@ mod tests {
             log4j2_config: "/tmp/log4j2.properties".into(),
             log4j_config: "/tmp/log4j.properties".into(),
             java_property_option: "--command-property",
+            java_config_option: "--command-config",
             kiel_extra: vec!["max.in.flight=3".into()],
             rdkafka_extra: vec!["debug=eos".into()],
             java_extra: vec!["client.id=j".into()],
@@ -270,6 +289,25 @@ mod tests {
                 buffer_bytes: 33_554_432,
                 codec: Codec::Lz4,
             },
+            security: ClientSecurity::default(),
+        }
+    }
+
+    fn secured_spec() -> RunSpec {
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        RunSpec {
+            security: ClientSecurity {
+                java: vec![
+                    pair("security.protocol", "SASL_SSL"),
+                    pair("sasl.mechanism", "SCRAM-SHA-512"),
+                ],
+                librdkafka: vec![
+                    pair("security.protocol", "sasl_ssl"),
+                    pair("sasl.mechanisms", "SCRAM-SHA-512"),
+                ],
+                java_config_file: Some("/w/java-client.properties".into()),
+            },
+            ..spec(-1.0)
         }
     }
 
@@ -329,6 +367,43 @@ mod tests {
             after(&args, "--command-property"),
             Some("bootstrap.servers=127.0.0.1:1,127.0.0.1:2")
         );
+    }
+
+    #[test]
+    fn plaintext_runs_get_no_connection_settings() {
+        for client in Client::ALL {
+            let (_, args) = command_line(client, &programs(), &spec(-1.0));
+            let joined = args.join(" ");
+            assert!(!joined.contains("security.protocol"), "{client}: {joined}");
+            assert!(!joined.contains("--command-config"), "{client}: {joined}");
+        }
+    }
+
+    #[test]
+    fn secured_runs_connect_each_client_in_its_own_names() {
+        let spec = secured_spec();
+        let (_, kiel) = command_line(Client::Kiel, &programs(), &spec);
+        let kiel = kiel.join(" ");
+        assert!(kiel.contains("-X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512"));
+        // Connection settings come before the extras, which may override them.
+        assert!(kiel.find("security.protocol").unwrap() < kiel.find("max.in.flight=3").unwrap());
+        for client in [Client::RdkafkaBase, Client::RdkafkaFuture] {
+            let (_, args) = command_line(client, &programs(), &spec);
+            let joined = args.join(" ");
+            assert!(
+                joined.contains("-X security.protocol=sasl_ssl -X sasl.mechanisms=SCRAM-SHA-512")
+            );
+            assert!(!joined.contains("SASL_SSL"), "{client}: {joined}");
+        }
+        let (_, java) = command_line(Client::Java, &programs(), &spec);
+        assert_eq!(
+            after(&java, "--command-config"),
+            Some("/w/java-client.properties")
+        );
+        assert!(!java.iter().any(|a| a.contains("security.protocol")));
+        let config_at = java.iter().position(|a| a == "--command-config").unwrap();
+        let props_at = java.iter().position(|a| a == "--command-property").unwrap();
+        assert!(config_at < props_at);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod machine;
 pub mod measure;
 pub mod payload;
 pub mod report;
+pub mod security;
 pub mod settings;
 pub mod stats;
 pub mod summary;

@@ -13,6 +13,9 @@
 //! then a latency round (at half the slowest client's median rate) are run `--runs` times,
 //! the client order rotated each time, each run on a fresh 6-partition topic.
 //!
+//! `--security sasl-ssl-scram512` starts secured clusters and has every client connect
+//! through their SASL_SSL listener with a SCRAM-SHA-512 login ([`kiel_race::security`]).
+//!
 //! # References
 //! - kiel issue 6 (the race)
 //! - Kafka `tools/.../ProducerPerformance.java`
@@ -28,13 +31,14 @@ use kiel_race::clients::{command_line, Client, Programs, RunSpec, LOG4J2_CONFIG,
 use kiel_race::machine;
 use kiel_race::measure::run_measured;
 use kiel_race::report::{medians, parse_runs_csv, runs_csv, RunFigures, RunRecord};
+use kiel_race::security::{ClientSecurity, Security};
 use kiel_race::settings::{Codec, Settings};
 use kiel_race::summary::PerfSummary;
 use kiel_race::table::{kiel_losses, render_table, thousands};
 use kiel_race::workload::{
     latency_rate, latency_records, rotated, throughput_records, Brokers, Phase, Workload,
 };
-use kiel_testcontainers::{KafkaCluster, KafkaVersion};
+use kiel_testcontainers::{ClientAuth, KafkaCluster, KafkaVersion, Listener, SaslMechanism};
 
 /// The race's command line.
 #[derive(Debug, Parser)]
@@ -72,6 +76,19 @@ struct Cli {
     /// runs (other flags still override), results in the work folder only.
     #[arg(long)]
     quick: bool,
+
+    /// How the clients connect: plaintext, or sasl-ssl-scram512 (secured clusters; every
+    /// client through the SASL_SSL listener, trusting the cluster's CA, logged in with
+    /// SCRAM-SHA-512).
+    #[arg(long, default_value = "plaintext", value_name = "SECURITY")]
+    security: Security,
+
+    /// A check, not a race: with --security sasl-ssl-scram512, every client logs in with a
+    /// wrong password, so every run should fail. kiel exits at once; librdkafka retries the
+    /// login until message.timeout.ms (add --rdkafka-property message.timeout.ms=15000) and
+    /// Java's ProducerPerformance until --run-timeout kills it (add --run-timeout 60).
+    #[arg(long)]
+    wrong_password: bool,
 
     /// Use these brokers instead of starting clusters (--brokers is then ignored).
     #[arg(long, value_name = "HOST:PORT[,...]")]
@@ -166,6 +183,7 @@ struct Plan {
     run_timeout: Duration,
     partitions: u32,
     settings: Settings,
+    security: Security,
 }
 
 impl Plan {
@@ -210,6 +228,7 @@ impl Plan {
                 buffer_bytes: cli.buffer_memory,
                 codec: Codec::None,
             },
+            security: cli.security,
         };
         if plan.runs == 0 || plan.records == 0 || plan.partitions == 0 {
             return Err("--runs, --records and --partitions must be at least 1".to_owned());
@@ -219,6 +238,15 @@ impl Plan {
         }
         if plan.sizes.is_empty() || plan.codecs.is_empty() || plan.clients.is_empty() {
             return Err("--sizes, --codecs and --clients must not be empty".to_owned());
+        }
+        if plan.security.is_secured() && cli.bootstrap.is_some() {
+            return Err(format!(
+                "--security {} needs the secured clusters the race starts, not --bootstrap",
+                plan.security
+            ));
+        }
+        if cli.wrong_password && !plan.security.is_secured() {
+            return Err("--wrong-password needs --security sasl-ssl-scram512".to_owned());
         }
         if plan.sizes.contains(&0) {
             return Err("--sizes: records need at least 1 byte".to_owned());
@@ -263,11 +291,24 @@ fn java_property_option(version: Option<&KafkaVersion>) -> &'static str {
     }
 }
 
-/// Where a workload's topics live and how they are made.
+/// ProducerPerformance's client-config-file option for `version`.
+fn java_config_option(version: Option<&KafkaVersion>) -> &'static str {
+    match version {
+        Some(v) if (v.major(), v.minor()) < (4, 2) => "--producer.config",
+        _ => "--command-config",
+    }
+}
+
+/// Where a workload's topics live and how they are made, and how clients reach them.
 struct Target<'a> {
     cluster: &'a KafkaCluster,
     replication_factor: u32,
     min_insync: u32,
+    /// The clients' bootstrap addresses (the SASL_SSL listener's on a secured cluster;
+    /// topics are made through the harness's PLAINTEXT listener either way).
+    bootstrap: String,
+    /// The clients' connection settings.
+    security: ClientSecurity,
 }
 
 /// Everything a run needs besides its own parameters.
@@ -310,7 +351,7 @@ impl Race<'_> {
             .await
             .map_err(|e| format!("creating topic {topic}: {e}"))?;
         let spec = RunSpec {
-            bootstrap: target.cluster.bootstrap(),
+            bootstrap: target.bootstrap.clone(),
             topic: topic.clone(),
             records,
             record_size: workload.record_size,
@@ -319,6 +360,7 @@ impl Race<'_> {
                 codec: workload.codec,
                 ..self.plan.settings
             },
+            security: target.security.clone(),
         };
         let (program, args) = command_line(client, &self.programs, &spec);
         let mut command = Command::new(&program);
@@ -507,7 +549,13 @@ async fn cluster_for(cli: &Cli, brokers: Brokers) -> Result<(KafkaCluster, u32, 
             let replication = u32::try_from(nodes.min(3)).unwrap_or(3);
             let min_insync = if replication >= 3 { 2 } else { 1 };
             eprintln!("race: starting {brokers} (replication factor {replication}, min.insync.replicas {min_insync})");
-            let cluster = KafkaCluster::builder()
+            let mut builder = KafkaCluster::builder();
+            if cli.security.is_secured() {
+                // SASL_SSL (and the other secured listeners) beside the harness's PLAINTEXT
+                // one, with a SCRAM user created at format time.
+                builder = builder.secured();
+            }
+            let cluster = builder
                 .nodes(nodes)
                 .auto_create_topics(false)
                 .replication_factor(replication)
@@ -521,6 +569,49 @@ async fn cluster_for(cli: &Cli, brokers: Brokers) -> Result<(KafkaCluster, u32, 
                 .map_err(|e| format!("cannot start {brokers}: {e}"))?;
             eprintln!("race: {brokers} at {}", cluster.bootstrap());
             Ok((cluster, replication, min_insync))
+        }
+    }
+}
+
+/// How the clients reach `cluster`: its PLAINTEXT listener, or its SASL_SSL listener with
+/// a SCRAM-SHA-512 login as the cluster's user (with `wrong_password`, a password the
+/// broker must refuse). The Java client's config file goes into `work_dir`.
+fn client_access(
+    cluster: &KafkaCluster,
+    security: Security,
+    wrong_password: bool,
+    work_dir: &Path,
+) -> Result<(String, ClientSecurity), String> {
+    match security {
+        Security::Plaintext => Ok((cluster.bootstrap(), ClientSecurity::default())),
+        Security::SaslSslScram512 => {
+            let user = cluster
+                .security()
+                .ok_or("the cluster is not secured")?
+                .user()
+                .clone();
+            let user = if wrong_password {
+                user.with_password("not-the-password")
+            } else {
+                user
+            };
+            let config = cluster
+                .client_config(
+                    Listener::SaslSsl,
+                    ClientAuth::Sasl(SaslMechanism::ScramSha512, user),
+                )
+                .map_err(|e| format!("no SASL_SSL client config: {e}"))?;
+            let file = work_dir.join("java-client-sasl-ssl.properties");
+            std::fs::write(&file, config.java_properties_text())
+                .map_err(|e| format!("writing {}: {e}", file.display()))?;
+            Ok((
+                config.bootstrap().to_owned(),
+                ClientSecurity::from_properties(
+                    config.java_properties(),
+                    config.librdkafka_properties(),
+                    &file,
+                ),
+            ))
         }
     }
 }
@@ -563,6 +654,7 @@ fn programs(cli: &Cli, work_dir: &Path) -> Result<Programs, String> {
         log4j2_config,
         log4j_config,
         java_property_option: "--command-property",
+        java_config_option: "--command-config",
         kiel_extra: cli.kiel_property.clone(),
         rdkafka_extra: cli.rdkafka_property.clone(),
         java_extra: cli.java_property.clone(),
@@ -578,7 +670,10 @@ fn render_report(
 ) -> String {
     let rows = medians(runs);
     let rounds = runs.iter().map(|r| r.round + 1).max().unwrap_or(0);
-    let mut out = String::from("# The race: kiel against rdkafka and Kafka's Java producer\n\n");
+    let mut out = format!(
+        "# The race: kiel against rdkafka and Kafka's Java producer{}\n\n",
+        plan.security.title_suffix()
+    );
     for line in header {
         out.push_str(&format!("- {line}\n"));
     }
@@ -586,6 +681,10 @@ fn render_report(
         "- Settings for every client: {}; topics of {} partitions, fresh per run\n",
         plan.settings.describe(),
         plan.partitions
+    ));
+    out.push_str(&format!(
+        "- Connection for every client: {}\n",
+        plan.security.describe()
     ));
     out.push_str(&format!(
         "- {rounds} round(s) per phase, client order rotated each round; medians of each figure over the rounds\n\n",
@@ -636,7 +735,7 @@ fn write_report(
 
 /// `--replot`: the report and chart again from a race's CSV of runs.
 fn replot(cli: &Cli, csv: &Path) -> Result<(), String> {
-    let plan = Plan::from_cli(cli)?;
+    let mut plan = Plan::from_cli(cli)?;
     let text =
         std::fs::read_to_string(csv).map_err(|e| format!("reading {}: {e}", csv.display()))?;
     let runs = parse_runs_csv(&text)?;
@@ -645,6 +744,9 @@ fn replot(cli: &Cli, csv: &Path) -> Result<(), String> {
         .and_then(|n| n.to_str())
         .unwrap_or("race-runs.csv");
     let stamp = name.strip_suffix("-runs.csv").unwrap_or(name);
+    if plan.security == Security::Plaintext {
+        plan.security = Security::of_stamp(stamp);
+    }
     let out_dir = cli
         .out
         .clone()
@@ -653,7 +755,10 @@ fn replot(cli: &Cli, csv: &Path) -> Result<(), String> {
     let header = vec![format!(
         "Redrawn from {name} (see that race's report for its conditions)"
     )];
-    let title = format!("kiel vs rdkafka vs Java: medians, redrawn from {name}");
+    let title = format!(
+        "kiel vs rdkafka vs Java{}: medians, redrawn from {name}",
+        plan.security.title_suffix()
+    );
     let path = write_report(&plan, &runs, &header, &out_dir, stamp, &title, &cli.font)?;
     eprintln!("race: report in {}", path.display());
     Ok(())
@@ -662,7 +767,10 @@ fn replot(cli: &Cli, csv: &Path) -> Result<(), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     let plan = Plan::from_cli(&cli)?;
     let started = machine::now_secs();
-    let stamp = machine::stamp(started);
+    let stamp = match plan.security {
+        Security::Plaintext => machine::stamp(started),
+        secured => format!("{}-{secured}", machine::stamp(started)),
+    };
     let work_dir = std::env::temp_dir().join("kiel-race").join(&stamp);
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| format!("creating {}: {e}", work_dir.display()))?;
@@ -699,13 +807,31 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(dir) => programs.kafka_libs = dir,
             Err(e) => eprintln!("race: no Kafka jars for the Java client: {e}"),
         }
-        programs.java_property_option = java_property_option(
-            cluster
-                .version()
-                .cloned()
-                .or_else(|| KafkaVersion::from_env().ok())
-                .as_ref(),
-        );
+        let version = cluster
+            .version()
+            .cloned()
+            .or_else(|| KafkaVersion::from_env().ok());
+        programs.java_property_option = java_property_option(version.as_ref());
+        programs.java_config_option = java_config_option(version.as_ref());
+        let (bootstrap, security) =
+            match client_access(&cluster, plan.security, cli.wrong_password, &work_dir) {
+                Ok(access) => access,
+                Err(e) => {
+                    eprintln!("race: {e}; skipping {brokers}");
+                    continue;
+                }
+            };
+        if plan.security.is_secured() {
+            eprintln!(
+                "race: clients connect to {bootstrap} ({}{})",
+                plan.security.describe(),
+                if cli.wrong_password {
+                    ", with a WRONG password"
+                } else {
+                    ""
+                }
+            );
+        }
         if let Some(version) = cluster.version() {
             let line = format!("Apache Kafka {version} brokers from kiel-testcontainers");
             if !header.contains(&line) {
@@ -717,6 +843,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             cluster: &cluster,
             replication_factor,
             min_insync,
+            bootstrap,
+            security,
         };
         if !cli.no_warmup {
             race.warm_up(&target, brokers).await;
@@ -746,7 +874,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         .and_then(|()| std::fs::write(&csv_path, runs_csv(&race.runs)))
         .map_err(|e| format!("writing {}: {e}", csv_path.display()))?;
     let title = format!(
-        "kiel vs rdkafka vs Java: medians of {} round(s), {}",
+        "kiel vs rdkafka vs Java{}: medians of {} round(s), {}",
+        plan.security.title_suffix(),
         plan.runs,
         machine::human_time(started)
     );
