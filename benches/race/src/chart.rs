@@ -213,9 +213,19 @@ fn draw_legend<DB: DrawingBackend>(
     title: &str,
 ) -> Result<(), String> {
     let failed = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("chart legend: {e}");
-    area.draw(&Text::new(title.to_owned(), (16, 18), (FAMILY, 22)))
+    let legend_x = (SIZE.0 as i32) - 190 * clients.len() as i32;
+    // A title too long for the room left of the legend gets a smaller font.
+    let mut size = 22.0;
+    while size > 12.0
+        && area
+            .estimate_text_size(title, &(FAMILY, size).into_text_style(area))
+            .is_ok_and(|(width, _)| 16 + width as i32 + 16 > legend_x)
+    {
+        size -= 1.0;
+    }
+    area.draw(&Text::new(title.to_owned(), (16, 18), (FAMILY, size)))
         .map_err(failed)?;
-    let mut x = (SIZE.0 as i32) - 190 * clients.len() as i32;
+    let mut x = legend_x;
     for client in clients {
         area.draw(&Rectangle::new(
             [(x, 20), (x + 22, 38)],

@@ -755,10 +755,8 @@ fn replot(cli: &Cli, csv: &Path) -> Result<(), String> {
     let header = vec![format!(
         "Redrawn from {name} (see that race's report for its conditions)"
     )];
-    let title = format!(
-        "kiel vs rdkafka vs Java{}: medians, redrawn from {name}",
-        plan.security.title_suffix()
-    );
+    // The file name says the security.
+    let title = format!("kiel vs rdkafka vs Java: medians, redrawn from {name}");
     let path = write_report(&plan, &runs, &header, &out_dir, stamp, &title, &cli.font)?;
     eprintln!("race: report in {}", path.display());
     Ok(())
@@ -875,7 +873,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| format!("writing {}: {e}", csv_path.display()))?;
     let title = format!(
         "kiel vs rdkafka vs Java{}: medians of {} round(s), {}",
-        plan.security.title_suffix(),
+        plan.security.chart_suffix(),
         plan.runs,
         machine::human_time(started)
     );

@@ -60,6 +60,14 @@ impl Security {
         }
     }
 
+    /// What chart titles add (shorter): nothing, `, SASL_SSL + SCRAM-SHA-512`.
+    pub fn chart_suffix(self) -> &'static str {
+        match self {
+            Self::Plaintext => "",
+            Self::SaslSslScram512 => ", SASL_SSL + SCRAM-SHA-512",
+        }
+    }
+
     /// The security a race's file stamp (`2026-11-23-0521-sasl-ssl-scram512`) names.
     pub fn of_stamp(stamp: &str) -> Self {
         Self::ALL
