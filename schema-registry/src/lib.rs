@@ -1,0 +1,38 @@
+//! A Confluent Schema Registry client for kiel: register schemas under subjects, look up ids
+//! and schemas, check compatibility, and write the Confluent wire format, so that what kiel
+//! produces is readable by Java's `KafkaAvroDeserializer`, Kafka Connect and every other
+//! registry-aware consumer.
+//!
+//! ```no_run
+//! # async fn demo() -> kiel_schema_registry::Result<()> {
+//! use kiel_schema_registry::{RegistryClient, Schema};
+//! let registry = RegistryClient::from_url("http://127.0.0.1:8081")?;
+//! let id = registry
+//!     .register("orders-value", &Schema::avro(r#"{"type":"string"}"#))
+//!     .await?;
+//! # let _ = id;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Each (subject, schema) costs one request per process: ids and schemas are cached.
+//! Connection errors, 429 and 5xx answers are retried with doubling waits
+//! (`max.retries`, `retries.wait.ms`, `retries.max.wait.ms`), trying each URL of
+//! `schema.registry.url` in turn; every other answer is a typed [`Error`].
+//!
+//! # References
+//! - Confluent Schema Registry API reference and wire format
+//! - `shared/design/schema-registry/NOTES.md` (the registry the tests run)
+
+mod client;
+mod config;
+mod error;
+mod schema;
+mod subject;
+pub mod wire;
+
+pub use client::RegistryClient;
+pub use config::{Auth, RegistryConfig, Retries};
+pub use error::{Error, Result};
+pub use schema::{RegisteredSchema, Schema, SchemaReference, SchemaType};
+pub use subject::{Field, SubjectNameStrategy};
