@@ -99,6 +99,21 @@ pub enum Error {
         /// What was unexpected.
         message: String,
     },
+    /// A value could not be written or read with its schema.
+    #[error("{format} serialization failed: {message}")]
+    Serialization {
+        /// The format (Avro, Protobuf, JSON Schema).
+        format: &'static str,
+        /// What failed.
+        message: String,
+    },
+    /// `serialize` was called for a topic whose schema id is not known yet: the id comes
+    /// from the registry, which `serialize` (synchronous) cannot ask.
+    #[error("the schema id for topic `{topic}` is not known yet: await the serializer's prepare(\"{topic}\") once before producing (or use send_event)")]
+    NotPrepared {
+        /// The topic.
+        topic: String,
+    },
     /// A value does not have the Confluent wire format's header.
     #[error("not in the Confluent wire format: {0}")]
     WireFormat(String),

@@ -24,6 +24,8 @@
 //! - Confluent Schema Registry API reference and wire format
 //! - `shared/design/schema-registry/NOTES.md` (the registry the tests run)
 
+#[cfg(feature = "avro")]
+pub mod avro;
 mod client;
 mod config;
 mod error;
@@ -31,6 +33,10 @@ mod schema;
 mod subject;
 pub mod wire;
 
+#[cfg(feature = "avro")]
+pub use apache_avro;
+#[cfg(feature = "avro")]
+pub use avro::{AvroDeserializer, AvroSerializer};
 pub use client::RegistryClient;
 pub use config::{Auth, RegistryConfig, Retries};
 pub use error::{Error, Result};

@@ -1,0 +1,288 @@
+//! Avro in the Confluent wire format: [`AvroSerializer`] plugs into kiel's `Serializer`
+//! (and so into `TypedProducer`), [`AvroDeserializer`] reads what any Confluent-compatible
+//! producer wrote.
+//!
+//! The schema comes from the Rust type (`#[derive(AvroSchema)]`) or is given as text. Its id
+//! comes from the registry once per topic: [`AvroSerializer::prepare`] registers the schema
+//! (`auto.register.schemas`), looks it up, or takes the subject's latest version
+//! (`use.latest.version`), and `serialize` then needs no registry call.
+//!
+//! # References
+//! - Apache Avro specification, binary encoding
+//! - Confluent Schema Registry documentation, wire format and subject name strategies
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::writer::datum::GenericDatumWriter;
+use apache_avro::AvroSchema;
+use bytes::{Bytes, BytesMut};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::client::RegistryClient;
+use crate::error::{Error, Result};
+use crate::schema::Schema;
+use crate::subject::Field;
+use crate::wire;
+
+const FORMAT: &str = "Avro";
+
+fn avro_error(e: impl std::fmt::Display) -> Error {
+    Error::Serialization {
+        format: FORMAT,
+        message: e.to_string(),
+    }
+}
+
+/// The schema a topic's records are written with, and its id.
+#[derive(Debug, Clone)]
+struct Writer {
+    id: u32,
+    schema: Arc<apache_avro::Schema>,
+}
+
+/// Serializes `T` (any `serde::Serialize` value that fits the schema) as Avro with the
+/// Confluent header.
+pub struct AvroSerializer<T: ?Sized> {
+    registry: RegistryClient,
+    schema: Arc<apache_avro::Schema>,
+    field: Field,
+    writers: Mutex<HashMap<String, Writer>>,
+    _values: PhantomData<fn(&T)>,
+}
+
+impl<T: ?Sized> std::fmt::Debug for AvroSerializer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvroSerializer")
+            .field("schema", &self.schema.canonical_form())
+            .field("field", &self.field)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: AvroSchema + ?Sized> AvroSerializer<T> {
+    /// A serializer with the schema `#[derive(AvroSchema)]` gives `T`, for record values.
+    pub fn derived(registry: RegistryClient) -> Self {
+        Self::from_schema(registry, T::get_schema())
+    }
+}
+
+impl<T: ?Sized> AvroSerializer<T> {
+    /// A serializer with a schema given as Avro JSON text, for record values.
+    pub fn with_schema(registry: RegistryClient, text: &str) -> Result<Self> {
+        let schema = apache_avro::Schema::parse_str(text).map_err(|e| Error::InvalidSchema {
+            code: 0,
+            message: format!("not an Avro schema: {e}"),
+        })?;
+        Ok(Self::from_schema(registry, schema))
+    }
+
+    fn from_schema(registry: RegistryClient, schema: apache_avro::Schema) -> Self {
+        Self {
+            registry,
+            schema: Arc::new(schema),
+            field: Field::Value,
+            writers: Mutex::new(HashMap::new()),
+            _values: PhantomData,
+        }
+    }
+
+    /// The same serializer for record keys (subject `<topic>-key` with TopicNameStrategy).
+    pub fn for_keys(mut self) -> Self {
+        self.field = Field::Key;
+        self
+    }
+
+    /// The schema as the registry gets it (Avro's canonical form of the schema).
+    pub fn registry_schema(&self) -> Schema {
+        Schema::avro(self.schema.canonical_form())
+    }
+
+    /// The subject for `topic`, by the registry settings' subject name strategy.
+    pub fn subject(&self, topic: &str) -> Result<String> {
+        let name = self.schema.name().map(|n| n.fullname(None));
+        self.registry
+            .config()
+            .subject_name_strategy
+            .subject(topic, self.field, name.as_deref())
+    }
+
+    /// Gets the schema id for `topic` from the registry (registering the schema if
+    /// `auto.register.schemas`, else looking it up; with `use.latest.version`, the subject's
+    /// latest schema and id are used to write). Once per topic; later calls cost nothing.
+    pub async fn prepare(&self, topic: &str) -> Result<u32> {
+        if let Some(writer) = lock(&self.writers).get(topic) {
+            return Ok(writer.id);
+        }
+        let subject = self.subject(topic)?;
+        let writer = if self.registry.config().use_latest_version {
+            let latest = self.registry.latest(&subject).await?;
+            let schema = apache_avro::Schema::parse_str(&latest.schema.text)
+                .map_err(|e| avro_error(format!("the latest schema of {subject}: {e}")))?;
+            Writer {
+                id: latest.id,
+                schema: Arc::new(schema),
+            }
+        } else {
+            let id = self
+                .registry
+                .id_for(&subject, &self.registry_schema())
+                .await?;
+            Writer {
+                id,
+                schema: Arc::clone(&self.schema),
+            }
+        };
+        let id = writer.id;
+        lock(&self.writers).insert(topic.to_owned(), writer);
+        Ok(id)
+    }
+
+    /// `value` in the wire format for `topic`, whose id [`Self::prepare`] got.
+    pub fn encode(&self, topic: &str, value: &T) -> Result<Bytes>
+    where
+        T: Serialize,
+    {
+        let writer = lock(&self.writers)
+            .get(topic)
+            .cloned()
+            .ok_or_else(|| Error::NotPrepared {
+                topic: topic.to_owned(),
+            })?;
+        let mut out = BytesMut::with_capacity(64);
+        wire::write_header(writer.id, &mut out);
+        let datum = GenericDatumWriter::builder(&writer.schema)
+            .build()
+            .map_err(avro_error)?;
+        let body = datum.write_ser_to_vec(&value).map_err(avro_error)?;
+        out.extend_from_slice(&body);
+        Ok(out.freeze())
+    }
+}
+
+impl<T: Serialize + ?Sized> kiel::serialize::Serializer<T> for AvroSerializer<T> {
+    fn serialize(&self, topic: &str, value: &T) -> kiel::Result<Bytes> {
+        self.encode(topic, value)
+            .map_err(|e| kiel::Error::Serialization(Arc::new(e)))
+    }
+}
+
+/// Reads Avro values in the Confluent wire format, fetching each writer schema from the
+/// registry once.
+#[derive(Debug, Clone)]
+pub struct AvroDeserializer {
+    registry: RegistryClient,
+    schemas: Arc<Mutex<HashMap<u32, Arc<apache_avro::Schema>>>>,
+}
+
+impl AvroDeserializer {
+    /// A deserializer using `registry`.
+    pub fn new(registry: RegistryClient) -> Self {
+        Self {
+            registry,
+            schemas: Arc::default(),
+        }
+    }
+
+    /// The writer schema for `id`.
+    pub async fn writer_schema(&self, id: u32) -> Result<Arc<apache_avro::Schema>> {
+        if let Some(schema) = lock(&self.schemas).get(&id) {
+            return Ok(Arc::clone(schema));
+        }
+        let schema = self.registry.schema_by_id(id).await?;
+        let parsed = Arc::new(
+            apache_avro::Schema::parse_str(&schema.text)
+                .map_err(|e| avro_error(format!("schema {id}: {e}")))?,
+        );
+        lock(&self.schemas).insert(id, Arc::clone(&parsed));
+        Ok(parsed)
+    }
+
+    /// The schema id and the value in `bytes`.
+    pub async fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<(u32, T)> {
+        let (id, mut payload) = wire::split_header(bytes)?;
+        let schema = self.writer_schema(id).await?;
+        let reader = GenericDatumReader::builder(&schema)
+            .build()
+            .map_err(avro_error)?;
+        let value = reader.read_deser(&mut payload).map_err(avro_error)?;
+        Ok((id, value))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize, apache_avro::AvroSchema)]
+    struct Order {
+        order_id: String,
+        amount: f64,
+        note: Option<String>,
+        count: i32,
+    }
+
+    fn order_serializer() -> AvroSerializer<Order> {
+        let registry =
+            RegistryClient::from_url("http://127.0.0.1:9").unwrap_or_else(|e| panic!("{e}"));
+        AvroSerializer::derived(registry)
+    }
+
+    #[test]
+    fn values_are_written_after_the_header_of_their_topic_s_schema_id() {
+        let serializer = order_serializer();
+        let order = Order {
+            order_id: "o-1".into(),
+            amount: 12.5,
+            note: None,
+            count: 3,
+        };
+        assert!(matches!(
+            serializer.encode("orders", &order),
+            Err(Error::NotPrepared { topic }) if topic == "orders"
+        ));
+        lock(&serializer.writers).insert(
+            "orders".into(),
+            Writer {
+                id: 7,
+                schema: Arc::clone(&serializer.schema),
+            },
+        );
+        let bytes = serializer
+            .encode("orders", &order)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (id, mut payload) = wire::split_header(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(id, 7);
+        let reader = GenericDatumReader::builder(&serializer.schema)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let back: Order = reader
+            .read_deser(&mut payload)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, order);
+    }
+
+    #[test]
+    fn the_subject_follows_the_strategy_and_the_record_name() {
+        let serializer = order_serializer();
+        assert_eq!(
+            serializer.subject("orders").ok().as_deref(),
+            Some("orders-value")
+        );
+        assert_eq!(
+            serializer.for_keys().subject("orders").ok().as_deref(),
+            Some("orders-key")
+        );
+        let text = order_serializer().registry_schema().text;
+        assert!(text.contains(r#""name":"Order""#), "{text}");
+    }
+}
