@@ -199,7 +199,7 @@ fn build_into(staging: &Path, dist: &KafkaDistribution, maven: &Path) -> Result<
     crate::storage::format_template(&launcher, &staging.join("storage-template"), staging)
 }
 
-fn maven_program() -> PathBuf {
+pub(crate) fn maven_program() -> PathBuf {
     match std::env::var_os(MAVEN_ENV) {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => PathBuf::from("mvn"),

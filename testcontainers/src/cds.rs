@@ -178,7 +178,7 @@ fn make_archive(dist: &KafkaDistribution, work: &Path, archive: &Path) -> Result
 
 /// FNV-1a, 64 bits: a hash that stays the same across Rust releases (unlike
 /// `DefaultHasher`), for file names.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         hash ^= u64::from(b);

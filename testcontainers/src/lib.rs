@@ -15,6 +15,11 @@
 //! complete client settings ([`KafkaCluster::security`], [`KafkaCluster::client_config`]),
 //! and the reader works through those listeners too ([`KafkaCluster::consume_through`]).
 //!
+//! [`SchemaRegistry`] starts a real Confluent-compatible Schema Registry the same way (Apicurio
+//! Registry 3.3.3 from Maven Central, the Confluent API under `/apis/ccompat/v7`, in-memory
+//! storage, Java 21+), and counts the requests it answered from its own access log;
+//! [`shared_registry`] shares one per test binary.
+//!
 //! Needs Java 17+ and Maven (for the first download). `KAFKA_BOOTSTRAP=host:port` uses an
 //! existing cluster instead; `KIEL_KAFKA_VERSION` picks the release (default
 //! [`DEFAULT_VERSION`]; 3.9.x also works). Broker JVMs never outlive the test process:
@@ -72,6 +77,7 @@ mod perf;
 mod ports;
 mod proxy;
 mod reader;
+mod registry;
 mod resources;
 mod rundir;
 mod security;
@@ -91,19 +97,23 @@ pub use cluster::{ClusterKind, KafkaCluster, StartupTimings};
 pub use console_format::{ConsumedRecord, TimestampType};
 #[cfg(feature = "docker")]
 pub use docker::{DockerBroker, DOCKER_IMAGE};
-pub use error::{HarnessError, Result, HOW_TO_PROVIDE_A_BROKER};
+pub use error::{HarnessError, Result, HOW_TO_PROVIDE_A_BROKER, HOW_TO_PROVIDE_A_REGISTRY};
 pub use external::{bootstrap_from_env, BOOTSTRAP_ENV};
-pub use java::HeapSize;
+pub use java::{HeapSize, REGISTRY_JAVA_ENV, REGISTRY_MIN_JAVA};
 pub use order::OutcomeOrder;
 pub use perf::PerfResult;
 pub use proxy::{FaultProxies, FaultProxy, ProxyStats};
 pub use reader::ReadOptions;
+pub use registry::{
+    default_registry_jvm_options, RegistryRequest, RegistryStartupTimings, SchemaRegistry,
+    SchemaRegistryBuilder, APICURIO_VERSION, CCOMPAT_PATH,
+};
 pub use rundir::{tmp_root, TMP_ENV};
 pub use security::{
     unsecured_jwt, ClientAuth, ClientCertificate, ClientConfig, ClusterSecurity, Listener,
     SaslMechanism, SaslUser, DEFAULT_SASL_USER,
 };
-pub use shared::{shared_cluster, shared_secured_cluster};
+pub use shared::{shared_cluster, shared_registry, shared_secured_cluster};
 pub use spawner::process_is_alive;
 pub use tools::ToolOutput;
 pub use topics::{PartitionInfo, TOPIC_TIMEOUT};

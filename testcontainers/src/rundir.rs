@@ -1,5 +1,7 @@
 //! Each cluster's temporary folder: `<root>/cluster-<pid>-<n>-<random>/` holding one folder
 //! per node (configuration, data, `broker.log`) and `tools/` (output of every tool run).
+//! A Schema Registry gets `<root>/registry-<pid>-<n>-<random>/` (its log, access log and
+//! temporary files), handled the same way.
 //!
 //! The root is `$KIEL_KAFKA_TMP`, else `<temp dir>/kiel-kafka`. A cluster removes its folder
 //! when dropped, unless a test failed (then the folder is kept and its place printed). A
@@ -18,6 +20,9 @@ use crate::error::{HarnessError, Result};
 pub const TMP_ENV: &str = "KIEL_KAFKA_TMP";
 
 const OWNER_FILE: &str = "owner.pid";
+
+/// The name prefixes of the folders this module makes (and sweeps).
+const PREFIXES: [&str; 2] = ["cluster-", "registry-"];
 const KEEP_FILE: &str = "KEEP";
 
 static SEQUENCE: AtomicU32 = AtomicU32::new(0);
@@ -37,15 +42,22 @@ pub(crate) struct RunDir {
 }
 
 impl RunDir {
-    /// Creates a fresh folder under [`tmp_root`], after removing abandoned ones.
+    /// Creates a fresh cluster folder under [`tmp_root`], after removing abandoned ones.
     pub(crate) fn create() -> Result<Self> {
+        Self::create_named("cluster")
+    }
+
+    /// Creates a fresh `<kind>-<pid>-<n>-<random>` folder under [`tmp_root`] (`kind` is
+    /// `cluster` or `registry`), after removing abandoned ones.
+    pub(crate) fn create_named(kind: &str) -> Result<Self> {
+        debug_assert!(PREFIXES.contains(&format!("{kind}-").as_str()));
         let root = tmp_root();
         std::fs::create_dir_all(&root)
             .map_err(|e| HarnessError::io(format!("creating {}", root.display()), e))?;
         sweep_abandoned(&root);
         let pid = std::process::id();
         let path = root.join(format!(
-            "cluster-{pid}-{}-{:06x}",
+            "{kind}-{pid}-{}-{:06x}",
             SEQUENCE.fetch_add(1, Ordering::Relaxed),
             rand::random::<u32>() & 0xff_ffff
         ));
@@ -79,16 +91,16 @@ impl RunDir {
     }
 }
 
-/// Removes cluster folders whose owner process has exited and that are not kept.
+/// Removes cluster and registry folders whose owner process has exited and that are not
+/// kept.
 fn sweep_abandoned(root: &Path) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if !entry.file_name().to_string_lossy().starts_with("cluster-")
-            || path.join(KEEP_FILE).exists()
-        {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !PREFIXES.iter().any(|p| name.starts_with(p)) || path.join(KEEP_FILE).exists() {
             continue;
         }
         let owner = std::fs::read_to_string(path.join(OWNER_FILE))
