@@ -1,6 +1,6 @@
 //! Runs a Kafka cluster until stdin closes or the process is stopped, for experiments by hand:
 //! `cargo run -p kiel-testcontainers --example serve -- [nodes] [partitions] [--secured]
-//! [--reauth-ms N]`.
+//! [--reauth-ms N] [--schema-registry | --registry-only]`.
 //!
 //! Prints the PLAINTEXT bootstrap address as the first line on stdout. Topics are created
 //! on first use with `partitions` partitions (default 6) and replication factor
@@ -12,11 +12,16 @@
 //! certificate files, the SASL user and its password, and for each listener (and SASL
 //! mechanism) the client settings in Java and librdkafka property form. `--reauth-ms N`
 //! (implies `--secured`) sets `connections.max.reauth.ms` on the SASL listeners.
+//!
+//! `--schema-registry` also starts a Schema Registry (Apicurio Registry, the Confluent API;
+//! needs Java 21+) beside the cluster and prints its URL (`schema.registry.url`) as the
+//! second line. `--registry-only` starts the registry alone and prints its URL as the first
+//! line.
 
 use std::time::Duration;
 
 use kiel_testcontainers::{
-    ClientAuth, ClientConfig, HarnessError, KafkaCluster, Listener, SaslMechanism,
+    ClientAuth, ClientConfig, HarnessError, KafkaCluster, Listener, SaslMechanism, SchemaRegistry,
 };
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -24,10 +29,14 @@ async fn main() -> Result<(), HarnessError> {
     let mut numbers = Vec::new();
     let mut secured = false;
     let mut reauth = None;
+    let mut registry = false;
+    let mut registry_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--secured" => secured = true,
+            "--schema-registry" => registry = true,
+            "--registry-only" => registry_only = true,
             "--reauth-ms" => {
                 let ms: u64 = args.next().and_then(|a| a.parse().ok()).ok_or_else(|| {
                     HarnessError::InvalidArgument("--reauth-ms needs milliseconds".to_owned())
@@ -37,7 +46,7 @@ async fn main() -> Result<(), HarnessError> {
             other => numbers.push(other.parse::<u64>().map_err(|_| {
                 HarnessError::InvalidArgument(format!(
                     "unknown argument {other:?}; usage: serve [nodes] [partitions] \
-                     [--secured] [--reauth-ms N]"
+                     [--secured] [--reauth-ms N] [--schema-registry | --registry-only]"
                 ))
             })?),
         }
@@ -54,16 +63,54 @@ async fn main() -> Result<(), HarnessError> {
     if let Some(every) = reauth {
         builder = builder.sasl_reauthentication(every);
     }
-    let cluster = builder.start().await?;
+    if registry_only {
+        let registry = SchemaRegistry::start().await?;
+        println!("{}", registry.url());
+        print_registry(&registry);
+        wait_for_stdin_to_close().await;
+        return Ok(());
+    }
+    let (cluster, registry) = if registry {
+        let (cluster, registry) = tokio::join!(builder.start(), SchemaRegistry::start());
+        (cluster?, Some(registry?))
+    } else {
+        (builder.start().await?, None)
+    };
     println!("{}", cluster.bootstrap());
+    if let Some(registry) = &registry {
+        println!("{}", registry.url());
+        print_registry(registry);
+    }
     if cluster.security().is_some() {
         print_secured(&cluster)?;
     }
-    eprintln!("serving; close stdin or press Ctrl-C to stop (the brokers stop with this process)");
+    wait_for_stdin_to_close().await;
+    Ok(())
+}
+
+/// Where the registry is and what it runs on, as comments.
+fn print_registry(registry: &SchemaRegistry) {
+    let (java, major) = registry.java();
+    println!(
+        "# Schema Registry: Apicurio Registry {} on Java {major} ({}), started in {:.1} s; \
+         schema.registry.url={}",
+        registry.version(),
+        java.display(),
+        registry.startup_timings().total.as_secs_f64(),
+        registry.url()
+    );
+    println!(
+        "# registry log {}, access log {}",
+        registry.log_path().display(),
+        registry.access_log_path().display()
+    );
+}
+
+async fn wait_for_stdin_to_close() {
+    eprintln!("serving; close stdin or press Ctrl-C to stop (everything stops with this process)");
     let _ =
         tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink()))
             .await;
-    Ok(())
 }
 
 /// Everything a client of the secured listeners needs, in property-file form.

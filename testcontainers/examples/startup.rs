@@ -3,12 +3,21 @@
 //! Honours the same environment variables as the harness (`KIEL_KAFKA_VERSION`,
 //! `KIEL_KAFKA_CACHE`, `KIEL_KAFKA_JVM_OPTS`, `KIEL_KAFKA_TMP`); `STARTUP_JVM_OPTIONS`
 //! replaces the default broker JVM options; `STARTUP_NO_CDS=1` turns class-data sharing off.
+//!
+//! `startup -- registry <repeats>` measures the Schema Registry instead (start time and RSS
+//! after the first answer); `STARTUP_JVM_OPTIONS` then replaces the registry's JVM options
+//! and `STARTUP_NO_CDS=1` turns its class-data sharing off.
 
-use kiel_testcontainers::{HarnessError, KafkaCluster};
+use kiel_testcontainers::{HarnessError, KafkaCluster, SchemaRegistry};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), HarnessError> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("registry") {
+        args.next();
+        let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
+        return registry(repeats).await;
+    }
     let nodes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     for run in 1..=repeats {
@@ -33,6 +42,31 @@ async fn main() -> Result<(), HarnessError> {
             t.distribution.as_secs_f64(),
             t.prepare.as_secs_f64(),
             t.until_ready.as_secs_f64(),
+        );
+    }
+    Ok(())
+}
+
+async fn registry(repeats: usize) -> Result<(), HarnessError> {
+    for run in 1..=repeats {
+        let mut builder = SchemaRegistry::builder();
+        if let Ok(options) = std::env::var("STARTUP_JVM_OPTIONS") {
+            builder = builder.jvm_options(options.split_whitespace());
+        }
+        if std::env::var_os("STARTUP_NO_CDS").is_some() {
+            builder = builder.class_data_sharing(false);
+        }
+        let registry = builder.start().await?;
+        let t = registry.startup_timings();
+        println!(
+            "run {run}: Schema Registry (Apicurio {} on Java {}) total {:.2}s (Java and \
+             distribution {:.2}s, JVM to ready {:.2}s), RSS {} MiB",
+            registry.version(),
+            registry.java().1,
+            t.total.as_secs_f64(),
+            t.distribution.as_secs_f64(),
+            t.until_ready.as_secs_f64(),
+            registry.rss_bytes().unwrap_or(0) / (1024 * 1024),
         );
     }
     Ok(())
