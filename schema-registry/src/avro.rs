@@ -96,9 +96,12 @@ impl<T: ?Sized> AvroSerializer<T> {
         self
     }
 
-    /// The schema as the registry gets it (Avro's canonical form of the schema).
+    /// The schema as the registry gets it: the full JSON form (Avro's parsing canonical
+    /// form would drop field defaults, which compatibility checks need).
     pub fn registry_schema(&self) -> Schema {
-        Schema::avro(self.schema.canonical_form())
+        let text =
+            serde_json::to_string(&*self.schema).unwrap_or_else(|_| self.schema.canonical_form());
+        Schema::avro(text)
     }
 
     /// The subject for `topic`, by the registry settings' subject name strategy.

@@ -272,6 +272,24 @@ impl RegistryClient {
         Ok(answer.is_compatible)
     }
 
+    /// Sets the subject's compatibility rule (`BACKWARD`, `FORWARD`, `FULL`, `NONE`, and
+    /// their `_TRANSITIVE` forms).
+    pub async fn set_compatibility(&self, subject: &str, level: &str) -> Result<()> {
+        let body = serde_json::json!({ "compatibility": level });
+        let _: serde_json::Value = self
+            .call(
+                Method::PUT,
+                &["config", subject],
+                Some(&body),
+                About {
+                    subject: Some(subject),
+                    ..About::default()
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Every subject.
     pub async fn subjects(&self) -> Result<Vec<String>> {
         self.call::<_, ()>(Method::GET, &["subjects"], None, About::default())

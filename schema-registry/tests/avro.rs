@@ -1,0 +1,291 @@
+//! Avro through a real Schema Registry (kiel-testcontainers' Apicurio Registry, the
+//! Confluent-compatible API) into a real Kafka broker, read back by an independent
+//! implementation: Python's confluent-kafka `AvroDeserializer` against the same registry
+//! (`pip install 'confluent-kafka[avro,schemaregistry]' fastavro`).
+//!
+//! Checked: every field of every record equal, the schema id in each record the one the
+//! registry gives the subject, one registry request for the whole run, schema evolution
+//! (a backward-compatible change is a new version, an incompatible one the typed 409 before
+//! anything is sent), and an unreachable registry a typed error, not a hang.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use kiel::serialize::TypedProducer;
+use kiel::Producer;
+use kiel_schema_registry::apache_avro::AvroSchema;
+use kiel_schema_registry::{AvroSerializer, Error, RegistryClient, RegistryConfig, Schema};
+use kiel_testcontainers::{shared_cluster, shared_registry, KafkaCluster, SchemaRegistry};
+use serde::{Deserialize, Serialize};
+
+/// The seed's order event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, AvroSchema)]
+struct Order {
+    order_id: String,
+    customer_id: String,
+    amount: f64,
+    quantity: i32,
+    status: String,
+    note: Option<String>,
+    created_at: i64,
+}
+
+fn order(i: u32) -> Order {
+    Order {
+        order_id: format!("order-{i}"),
+        customer_id: format!("customer-{}", i % 7),
+        amount: f64::from(i) * 1.25,
+        quantity: i32::try_from(i % 5).unwrap_or(0) + 1,
+        status: if i.is_multiple_of(2) { "NEW" } else { "PAID" }.to_owned(),
+        note: i.is_multiple_of(3).then(|| format!("note {i} ✓")),
+        created_at: 1_700_000_000_000 + i64::from(i),
+    }
+}
+
+fn unique(name: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{name}-{nanos:x}")
+}
+
+async fn kafka() -> &'static KafkaCluster {
+    shared_cluster()
+        .await
+        .unwrap_or_else(|e| panic!("this test needs a Kafka broker (Java 17+ and Maven): {e}"))
+}
+
+async fn registry() -> &'static SchemaRegistry {
+    shared_registry()
+        .await
+        .unwrap_or_else(|e| panic!("this test needs a Schema Registry (Java 21+ and Maven): {e}"))
+}
+
+/// Reads `count` records of `topic` with confluent-kafka's Python client and its Avro
+/// deserializer: (key, schema id, value as JSON).
+async fn read_with_confluent_kafka(
+    bootstrap: &str,
+    topic: &str,
+    registry_url: &str,
+    count: usize,
+) -> Vec<(String, u32, serde_json::Value)> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/read_with_confluent_kafka.py"
+    );
+    let output = tokio::process::Command::new("python3")
+        .args([
+            script,
+            bootstrap,
+            topic,
+            registry_url,
+            &count.to_string(),
+            "avro",
+        ])
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.code() != Some(3),
+        "confluent-kafka for Python is missing: pip install 'confluent-kafka[avro,schemaregistry]' fastavro ({stderr})"
+    );
+    assert!(
+        output.status.success(),
+        "the Python reader failed: {stderr}"
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let record: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            (
+                record["key"].as_str().unwrap_or_default().to_owned(),
+                u32::try_from(record["schema_id"].as_u64().unwrap_or_default()).unwrap_or(0),
+                record["value"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avro_records_are_read_by_confluent_kafka_field_by_field() {
+    let (kafka, registry) = tokio::join!(kafka(), registry());
+    let topic = unique("avro-orders");
+    kafka
+        .create_topic(&topic, 3, 1, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = RegistryClient::from_url(&registry.url()).unwrap_or_else(|e| panic!("{e}"));
+    let subject = format!("{topic}-value");
+    let before = registry.requests().await.unwrap_or_else(|e| panic!("{e}"));
+
+    let serializer = AvroSerializer::<Order>::derived(client.clone());
+    let id = serializer
+        .prepare(&topic)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Again: cached, no request.
+    assert_eq!(serializer.prepare(&topic).await.ok(), Some(id));
+    let producer = Producer::new(&kafka.bootstrap())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let typed = TypedProducer::new(producer.clone(), serializer)
+        .with_key_maker(|o: &Order| Some(Bytes::from(o.order_id.clone())));
+    const RECORDS: u32 = 200;
+    let futures: Vec<_> = (0..RECORDS)
+        .map(|i| {
+            typed
+                .produce(&topic, &order(i))
+                .unwrap_or_else(|e| panic!("produce {i}: {e}"))
+        })
+        .collect();
+    for future in futures {
+        future.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    producer.close().await;
+
+    let after = registry.requests().await.unwrap_or_else(|e| panic!("{e}"));
+    let ours: Vec<_> = after[before.len()..]
+        .iter()
+        .filter(|r| r.path().contains(&topic))
+        .collect();
+    println!("registry requests for {subject}: {ours:?}");
+    assert_eq!(
+        ours.len(),
+        1,
+        "one registry request for {RECORDS} records: {ours:?}"
+    );
+
+    // Looked up by the canonical form: the registry matches it to what was registered.
+    let registered = client
+        .lookup(
+            &subject,
+            &Schema::avro(Order::get_schema().canonical_form()),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(registered.id, id);
+
+    let read = read_with_confluent_kafka(
+        &kafka.bootstrap(),
+        &topic,
+        &registry.url(),
+        RECORDS as usize,
+    )
+    .await;
+    assert_eq!(read.len(), RECORDS as usize);
+    let mut seen = HashMap::new();
+    for (key, schema_id, value) in read {
+        assert_eq!(schema_id, id, "record {key}");
+        let decoded: Order =
+            serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value}"));
+        let i: u32 = decoded
+            .order_id
+            .strip_prefix("order-")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("foreign record {value}"));
+        assert_eq!(decoded, order(i), "record {i}");
+        assert_eq!(key, decoded.order_id);
+        assert!(seen.insert(i, ()).is_none(), "record {i} twice");
+    }
+}
+
+/// A later version of the order event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, AvroSchema)]
+#[serde(rename = "Order")]
+struct OrderWithCurrency {
+    order_id: String,
+    customer_id: String,
+    amount: f64,
+    quantity: i32,
+    status: String,
+    note: Option<String>,
+    created_at: i64,
+    #[avro(default = "\"EUR\"")]
+    currency: String,
+}
+
+/// An incompatible one: `amount` became a string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, AvroSchema)]
+#[serde(rename = "Order")]
+struct OrderWithTextAmount {
+    order_id: String,
+    amount: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compatible_changes_are_new_versions_and_incompatible_ones_a_typed_409() {
+    let registry = registry().await;
+    let client = RegistryClient::from_url(&registry.url()).unwrap_or_else(|e| panic!("{e}"));
+    let topic = unique("evolving");
+    // Confluent's registry defaults to BACKWARD; Apicurio has no rule until one is set.
+    client
+        .set_compatibility(&format!("{topic}-value"), "BACKWARD")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = AvroSerializer::<Order>::derived(client.clone())
+        .prepare(&topic)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let second = AvroSerializer::<OrderWithCurrency>::derived(client.clone())
+        .prepare(&topic)
+        .await
+        .unwrap_or_else(|e| panic!("a backward-compatible change: {e}"));
+    assert_ne!(first, second);
+    let latest = client
+        .latest(&format!("{topic}-value"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((latest.id, latest.version), (second, 2));
+
+    let incompatible = AvroSerializer::<OrderWithTextAmount>::derived(client.clone());
+    let error = incompatible
+        .prepare(&topic)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("an incompatible schema was registered"));
+    println!("incompatible: {error}");
+    assert!(matches!(error, Error::Incompatible { .. }), "{error:?}");
+    let refused = incompatible.encode(
+        &topic,
+        &OrderWithTextAmount {
+            order_id: "x".into(),
+            amount: "1".into(),
+        },
+    );
+    assert!(
+        matches!(refused, Err(Error::NotPrepared { .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_registry_is_a_typed_error_after_the_retries() {
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map_or(1, |a| a.port());
+    drop(listener);
+    let config = RegistryConfig::from_properties([
+        ("schema.registry.url", format!("http://127.0.0.1:{port}")),
+        ("max.retries", "2".to_owned()),
+        ("retries.wait.ms", "100".to_owned()),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let client = RegistryClient::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    let error = AvroSerializer::<Order>::derived(client.clone())
+        .prepare("anything")
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("no registry, but an id"));
+    let took = started.elapsed();
+    println!("unreachable after {took:?}: {error}");
+    assert!(
+        matches!(error, Error::Unavailable { attempts: 3, .. }),
+        "{error:?}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(client.requests_sent(), 3);
+}
