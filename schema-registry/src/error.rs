@@ -114,6 +114,9 @@ pub enum Error {
         /// The topic.
         topic: String,
     },
+    /// The producer refused or failed the record.
+    #[error(transparent)]
+    Producer(kiel::Error),
     /// A value does not have the Confluent wire format's header.
     #[error("not in the Confluent wire format: {0}")]
     WireFormat(String),

@@ -29,6 +29,8 @@ pub mod avro;
 mod client;
 mod config;
 mod error;
+#[cfg(feature = "avro")]
+mod events;
 mod schema;
 mod subject;
 pub mod wire;
@@ -40,5 +42,7 @@ pub use avro::{AvroDeserializer, AvroSerializer};
 pub use client::RegistryClient;
 pub use config::{Auth, RegistryConfig, Retries};
 pub use error::{Error, Result};
+#[cfg(feature = "avro")]
+pub use events::{Event, EventProducer};
 pub use schema::{RegisteredSchema, Schema, SchemaReference, SchemaType};
 pub use subject::{Field, SubjectNameStrategy};

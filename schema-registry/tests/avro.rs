@@ -15,7 +15,9 @@ use bytes::Bytes;
 use kiel::serialize::TypedProducer;
 use kiel::Producer;
 use kiel_schema_registry::apache_avro::AvroSchema;
-use kiel_schema_registry::{AvroSerializer, Error, RegistryClient, RegistryConfig, Schema};
+use kiel_schema_registry::{
+    AvroSerializer, Error, Event, EventProducer, RegistryClient, RegistryConfig, Schema,
+};
 use kiel_testcontainers::{shared_cluster, shared_registry, KafkaCluster, SchemaRegistry};
 use serde::{Deserialize, Serialize};
 
@@ -288,4 +290,65 @@ async fn an_unreachable_registry_is_a_typed_error_after_the_retries() {
     );
     assert!(took < Duration::from_secs(10), "{took:?}");
     assert_eq!(client.requests_sent(), 3);
+}
+
+impl Event for Order {
+    const TOPIC: &'static str = "kiel-typed-orders";
+
+    fn key(&self) -> Option<Bytes> {
+        Some(Bytes::from(self.order_id.clone()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_events_name_their_topic_and_key_once() {
+    let (kafka, registry) = tokio::join!(kafka(), registry());
+    kafka
+        .create_topic(Order::TOPIC, 3, 1, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let producer = Producer::new(&kafka.bootstrap())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = RegistryClient::from_url(&registry.url()).unwrap_or_else(|e| panic!("{e}"));
+    let events = EventProducer::new(producer.clone(), client);
+
+    // Before the type's schema id is known, the synchronous form says what to do.
+    let early = events.produce_event(&order(0));
+    assert!(matches!(early, Err(Error::NotPrepared { .. })), "{early:?}");
+
+    let first = events
+        .send_event(&order(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.topic.as_ref(), Order::TOPIC);
+    let futures: Vec<_> = (1..100)
+        .map(|i| {
+            events
+                .produce_event(&order(i))
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    for future in futures {
+        future.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    producer.close().await;
+    let requests = registry.requests().await.unwrap_or_else(|e| panic!("{e}"));
+    let ours = requests
+        .iter()
+        .filter(|r| r.path().contains(Order::TOPIC))
+        .count();
+    assert_eq!(
+        ours, 1,
+        "registry requests for the event type: {requests:?}"
+    );
+
+    let read =
+        read_with_confluent_kafka(&kafka.bootstrap(), Order::TOPIC, &registry.url(), 100).await;
+    assert_eq!(read.len(), 100);
+    for (key, _, value) in read {
+        let decoded: Order =
+            serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value}"));
+        assert_eq!(key, decoded.order_id, "the key is the order id");
+    }
 }

@@ -1,0 +1,128 @@
+//! Typed events: a Rust type says once which topic it goes to and what its key is, and
+//! [`EventProducer`] does the rest (schema registration, the Confluent wire format, the
+//! key, produce), as the FlowODM seed's model producer does.
+//!
+//! ```no_run
+//! # async fn demo() -> kiel_schema_registry::Result<()> {
+//! use kiel_schema_registry::apache_avro::AvroSchema;
+//! use kiel_schema_registry::{Event, EventProducer, RegistryClient};
+//!
+//! #[derive(serde::Serialize, AvroSchema)]
+//! struct Order {
+//!     order_id: String,
+//!     amount: f64,
+//! }
+//!
+//! impl Event for Order {
+//!     const TOPIC: &'static str = "orders";
+//!     fn key(&self) -> Option<bytes::Bytes> {
+//!         Some(self.order_id.clone().into())
+//!     }
+//! }
+//!
+//! let producer = kiel::Producer::new("127.0.0.1:9092").await?;
+//! let events = EventProducer::new(producer, RegistryClient::from_url("http://127.0.0.1:8081")?);
+//! let metadata = events.send_event(&Order { order_id: "o-1".into(), amount: 9.5 }).await?;
+//! # let _ = metadata;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # References
+//! - `shared/seeds/000_a148cfae46ecb919.txt` (FlowODM: typed models that name their topic
+//!   and key field once, the schema id cached per model)
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use apache_avro::AvroSchema;
+use bytes::Bytes;
+use kiel::{DeliveryFuture, Producer, Record, RecordMetadata};
+use serde::Serialize;
+
+use crate::avro::AvroSerializer;
+use crate::client::RegistryClient;
+use crate::error::{Error, Result};
+
+/// A type that is produced as an event: its topic and its key, said once.
+pub trait Event: Serialize + AvroSchema + Send + Sync + 'static {
+    /// The topic every event of this type goes to.
+    const TOPIC: &'static str;
+
+    /// The record key (`None`: no key).
+    fn key(&self) -> Option<Bytes>;
+}
+
+/// Produces [`Event`]s as Avro through a Schema Registry.
+#[derive(Debug)]
+pub struct EventProducer {
+    producer: Producer,
+    registry: RegistryClient,
+    /// One `AvroSerializer<E>` per event type (its schema id is cached in it).
+    serializers: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl EventProducer {
+    /// Events through `producer`, schemas through `registry`.
+    pub fn new(producer: Producer, registry: RegistryClient) -> Self {
+        Self {
+            producer,
+            registry,
+            serializers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The producer (for flush and close).
+    pub fn producer(&self) -> &Producer {
+        &self.producer
+    }
+
+    fn serializer<E: Event>(&self) -> Arc<AvroSerializer<E>> {
+        let mut serializers = self
+            .serializers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = serializers.entry(TypeId::of::<E>()).or_insert_with(|| {
+            Arc::new(AvroSerializer::<E>::derived(self.registry.clone()))
+                as Arc<dyn Any + Send + Sync>
+        });
+        Arc::clone(entry)
+            .downcast::<AvroSerializer<E>>()
+            .unwrap_or_else(|_| unreachable!("the map holds an AvroSerializer<E> under E's TypeId"))
+    }
+
+    /// Gets `E`'s schema id from the registry (once per process), so that
+    /// [`Self::produce_event`] can serialize `E` without waiting.
+    pub async fn prepare<E: Event>(&self) -> Result<u32> {
+        self.serializer::<E>().prepare(E::TOPIC).await
+    }
+
+    /// Serializes and queues `event` (see `kiel::Producer::produce`). `E` must have been
+    /// prepared (or sent once); otherwise the error says so and nothing is queued.
+    pub fn produce_event<E: Event>(&self, event: &E) -> Result<DeliveryFuture> {
+        let record = self.record(event)?;
+        Ok(self.producer.produce(E::TOPIC, record)?)
+    }
+
+    /// Prepares `E` if needed, serializes `event`, waits for room and for the
+    /// acknowledgement.
+    pub async fn send_event<E: Event>(&self, event: &E) -> Result<RecordMetadata> {
+        self.prepare::<E>().await?;
+        let record = self.record(event)?;
+        Ok(self.producer.send(E::TOPIC, record).await?)
+    }
+
+    fn record<E: Event>(&self, event: &E) -> Result<Record> {
+        let value = self.serializer::<E>().encode(E::TOPIC, event)?;
+        let mut record = Record::value(value);
+        record.key = event.key();
+        Ok(record)
+    }
+}
+
+impl From<kiel::Error> for Error {
+    fn from(error: kiel::Error) -> Self {
+        Self::Producer(error)
+    }
+}
