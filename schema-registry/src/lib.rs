@@ -31,6 +31,8 @@ mod config;
 mod error;
 #[cfg(feature = "avro")]
 mod events;
+#[cfg(feature = "json-schema")]
+pub mod json_schema;
 mod schema;
 mod subject;
 pub mod wire;
@@ -44,5 +46,7 @@ pub use config::{Auth, RegistryConfig, Retries};
 pub use error::{Error, Result};
 #[cfg(feature = "avro")]
 pub use events::{Event, EventProducer};
+#[cfg(feature = "json-schema")]
+pub use json_schema::{JsonSchemaDeserializer, JsonSchemaSerializer};
 pub use schema::{RegisteredSchema, Schema, SchemaReference, SchemaType};
 pub use subject::{Field, SubjectNameStrategy};

@@ -2,7 +2,7 @@
 confluent-kafka's own Schema Registry deserializer: an implementation independent of kiel.
 
 Usage: read_with_confluent_kafka.py BOOTSTRAP TOPIC REGISTRY_URL COUNT FORMAT
-FORMAT: avro. Prints one JSON object per record: partition, offset, key, schema_id, value.
+FORMAT: avro or json (JSON Schema). Prints one JSON object per record: partition, offset, key, schema_id, value.
 Exit 3 when confluent-kafka is missing (the test says how to install it).
 """
 import json
@@ -13,6 +13,7 @@ try:
     from confluent_kafka import Consumer, TopicPartition
     from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.schema_registry.json_schema import JSONDeserializer
     from confluent_kafka.serialization import MessageField, SerializationContext
 except ImportError as e:
     print(f"missing Python package: {e}", file=sys.stderr)
@@ -21,10 +22,14 @@ except ImportError as e:
 bootstrap, topic, registry_url, count, fmt = sys.argv[1:6]
 count = int(count)
 registry = SchemaRegistryClient({"url": registry_url})
-if fmt != "avro":
+if fmt == "avro":
+    deserializer = AvroDeserializer(registry)
+elif fmt == "json":
+    # No schema of its own: the writer's, from the registry, validates each value.
+    deserializer = JSONDeserializer(None, schema_registry_client=registry)
+else:
     print(f"unknown format {fmt}", file=sys.stderr)
     sys.exit(2)
-deserializer = AvroDeserializer(registry)
 consumer = Consumer({
     "bootstrap.servers": bootstrap,
     "group.id": f"kiel-check-{time.time_ns()}",

@@ -1,7 +1,8 @@
-//! Avro through a real Schema Registry (kiel-testcontainers' Apicurio Registry, the
-//! Confluent-compatible API) into a real Kafka broker, read back by an independent
-//! implementation: Python's confluent-kafka `AvroDeserializer` against the same registry
-//! (`pip install 'confluent-kafka[avro,schemaregistry]' fastavro`).
+//! Avro and JSON Schema through a real Schema Registry (kiel-testcontainers' Apicurio
+//! Registry, the Confluent-compatible API) into a real Kafka broker, read back by an
+//! independent implementation: Python's confluent-kafka `AvroDeserializer` and
+//! `JSONDeserializer` against the same registry
+//! (`pip install 'confluent-kafka[avro,schemaregistry,json]' fastavro`).
 //!
 //! Checked: every field of every record equal, the schema id in each record the one the
 //! registry gives the subject, one registry request for the whole run, schema evolution
@@ -16,7 +17,8 @@ use kiel::serialize::TypedProducer;
 use kiel::Producer;
 use kiel_schema_registry::apache_avro::AvroSchema;
 use kiel_schema_registry::{
-    AvroSerializer, Error, Event, EventProducer, RegistryClient, RegistryConfig, Schema,
+    AvroSerializer, Error, Event, EventProducer, JsonSchemaSerializer, RegistryClient,
+    RegistryConfig, Schema,
 };
 use kiel_testcontainers::{shared_cluster, shared_registry, KafkaCluster, SchemaRegistry};
 use serde::{Deserialize, Serialize};
@@ -72,6 +74,17 @@ async fn read_with_confluent_kafka(
     registry_url: &str,
     count: usize,
 ) -> Vec<(String, u32, serde_json::Value)> {
+    read_format_with_confluent_kafka(bootstrap, topic, registry_url, count, "avro").await
+}
+
+/// The same for `format` `avro` or `json` (JSON Schema).
+async fn read_format_with_confluent_kafka(
+    bootstrap: &str,
+    topic: &str,
+    registry_url: &str,
+    count: usize,
+    format: &str,
+) -> Vec<(String, u32, serde_json::Value)> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/read_with_confluent_kafka.py"
@@ -83,7 +96,7 @@ async fn read_with_confluent_kafka(
             topic,
             registry_url,
             &count.to_string(),
-            "avro",
+            format,
         ])
         .output()
         .await
@@ -91,7 +104,7 @@ async fn read_with_confluent_kafka(
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.code() != Some(3),
-        "confluent-kafka for Python is missing: pip install 'confluent-kafka[avro,schemaregistry]' fastavro ({stderr})"
+        "confluent-kafka for Python is missing: pip install 'confluent-kafka[avro,schemaregistry,json]' fastavro ({stderr})"
     );
     assert!(
         output.status.success(),
@@ -350,5 +363,94 @@ async fn typed_events_name_their_topic_and_key_once() {
         let decoded: Order =
             serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value}"));
         assert_eq!(key, decoded.order_id, "the key is the order id");
+    }
+}
+
+const PAYMENT_SCHEMA: &str = r#"{
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "Payment",
+    "type": "object",
+    "properties": {
+        "payment_id": {"type": "string"},
+        "amount": {"type": "number", "minimum": 0},
+        "currency": {"type": "string", "enum": ["EUR", "USD"]},
+        "tags": {"type": "array", "items": {"type": "string"}}
+    },
+    "required": ["payment_id", "amount", "currency"],
+    "additionalProperties": false
+}"#;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Payment {
+    payment_id: String,
+    amount: f64,
+    currency: String,
+    tags: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_schema_records_are_validated_and_read_by_confluent_kafka() {
+    let (kafka, registry) = tokio::join!(kafka(), registry());
+    let topic = unique("json-payments");
+    kafka
+        .create_topic(&topic, 3, 1, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = RegistryClient::from_url(&registry.url()).unwrap_or_else(|e| panic!("{e}"));
+    let serializer = JsonSchemaSerializer::<Payment>::new(client.clone(), PAYMENT_SCHEMA)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = serializer
+        .prepare(&topic)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let producer = Producer::new(&kafka.bootstrap())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let typed = TypedProducer::new(producer.clone(), serializer)
+        .with_key_maker(|p: &Payment| Some(Bytes::from(p.payment_id.clone())));
+    let payment = |i: u32| Payment {
+        payment_id: format!("pay-{i}"),
+        amount: f64::from(i) / 4.0,
+        currency: if i.is_multiple_of(2) { "EUR" } else { "USD" }.to_owned(),
+        tags: (0..i % 3).map(|t| format!("tag-{t}")).collect(),
+    };
+    // A value the schema refuses never reaches the producer.
+    let invalid = Payment {
+        currency: "GBP".into(),
+        ..payment(0)
+    };
+    let refused = typed.produce(&topic, &invalid).err();
+    println!("refused: {refused:?}");
+    assert!(
+        matches!(&refused, Some(kiel::Error::Serialization(e)) if e.to_string().contains("/currency")),
+        "{refused:?}"
+    );
+    let futures: Vec<_> = (0..50)
+        .map(|i| {
+            typed
+                .produce(&topic, &payment(i))
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    for future in futures {
+        future.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    producer.close().await;
+
+    let read =
+        read_format_with_confluent_kafka(&kafka.bootstrap(), &topic, &registry.url(), 50, "json")
+            .await;
+    assert_eq!(read.len(), 50, "the invalid value was not written");
+    for (key, schema_id, value) in read {
+        assert_eq!(schema_id, id);
+        let decoded: Payment =
+            serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value}"));
+        let i: u32 = decoded
+            .payment_id
+            .strip_prefix("pay-")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("foreign record {value}"));
+        assert_eq!(decoded, payment(i));
+        assert_eq!(key, decoded.payment_id);
     }
 }
