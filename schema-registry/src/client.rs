@@ -414,6 +414,11 @@ fn answer_error(status: StatusCode, body: &str, about: &About<'_>) -> Error {
     let message = parsed
         .and_then(|a| a.message)
         .unwrap_or_else(|| excerpt(body));
+    let message = if message.trim().is_empty() {
+        status.canonical_reason().unwrap_or("no message").to_owned()
+    } else {
+        message
+    };
     let subject = about.subject.unwrap_or_default().to_owned();
     match status.as_u16() {
         401 => Error::Unauthorized { message },

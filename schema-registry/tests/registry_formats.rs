@@ -454,3 +454,52 @@ async fn json_schema_records_are_validated_and_read_by_confluent_kafka() {
         assert_eq!(key, decoded.payment_id);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_credentials_are_used_and_wrong_ones_are_a_typed_401() {
+    let registry = SchemaRegistry::builder()
+        .basic_auth("kiel-user", "kiel-secret")
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("this test needs a Schema Registry (Java 21+ and Maven): {e}"));
+    let user_info = registry
+        .basic_auth_user_info()
+        .unwrap_or_else(|| panic!("no credentials"));
+    let login = |user_info: &str| {
+        RegistryConfig::from_properties([
+            ("schema.registry.url", registry.url()),
+            ("basic.auth.credentials.source", "USER_INFO".to_owned()),
+            ("basic.auth.user.info", user_info.to_owned()),
+        ])
+        .and_then(RegistryClient::new)
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let topic = unique("authenticated");
+    let id = AvroSerializer::<Order>::derived(login(&user_info))
+        .prepare(&topic)
+        .await
+        .unwrap_or_else(|e| panic!("the right credentials: {e}"));
+    let latest = login(&user_info)
+        .latest(&format!("{topic}-value"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(latest.id, id);
+
+    let wrong = login("kiel-user:not-the-secret");
+    let started = Instant::now();
+    let error = AvroSerializer::<Order>::derived(wrong.clone())
+        .prepare(&topic)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a wrong password was accepted"));
+    println!(
+        "wrong registry password after {:?}: {error}",
+        started.elapsed()
+    );
+    assert!(matches!(error, Error::Unauthorized { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("basic.auth.user.info"),
+        "{error}"
+    );
+    assert_eq!(wrong.requests_sent(), 1, "a 401 is not retried");
+}
