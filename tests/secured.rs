@@ -186,17 +186,24 @@ async fn mutual_tls_with_pem_text_and_an_encrypted_key_from_the_typed_builder() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sasl_plaintext_plain_by_librdkafka_properties() {
+async fn sasl_plaintext_plain_scram_sha256_and_scram_sha512_by_librdkafka_properties() {
     let cluster = cluster().await;
-    let config = client(
-        cluster,
-        Listener::SaslPlaintext,
-        sasl(cluster, SaslMechanism::Plain),
-    );
-    let producer = from_librdkafka(&config)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    round_trip(cluster, producer, &unique("plain")).await;
+    for mechanism in [
+        SaslMechanism::Plain,
+        SaslMechanism::ScramSha256,
+        SaslMechanism::ScramSha512,
+    ] {
+        let config = client(cluster, Listener::SaslPlaintext, sasl(cluster, mechanism));
+        let producer = from_librdkafka(&config)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", mechanism.name()));
+        round_trip(
+            cluster,
+            producer,
+            &unique(&format!("sasl-plaintext-{}", mechanism.name())),
+        )
+        .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
