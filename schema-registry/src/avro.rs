@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
+use crate::lock;
 use crate::schema::Schema;
 use crate::subject::Field;
 use crate::wire;
@@ -214,12 +215,6 @@ impl AvroDeserializer {
         let value = reader.read_deser(&mut payload).map_err(avro_error)?;
         Ok((id, value))
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

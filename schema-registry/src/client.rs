@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::config::{Auth, RegistryConfig};
 use crate::error::{Error, Result};
+use crate::lock;
 use crate::schema::{RegisteredSchema, Schema, SchemaReference, SchemaType};
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -457,12 +458,6 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

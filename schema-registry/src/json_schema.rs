@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
+use crate::lock;
 use crate::schema::Schema;
 use crate::subject::Field;
 use crate::wire;
@@ -202,12 +203,6 @@ impl JsonSchemaDeserializer {
         schema.check(&json)?;
         Ok((id, serde_json::from_value(json).map_err(json_error)?))
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

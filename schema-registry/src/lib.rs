@@ -33,6 +33,10 @@ mod error;
 mod events;
 #[cfg(feature = "json-schema")]
 pub mod json_schema;
+#[cfg(feature = "protobuf")]
+mod message_indexes;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 mod schema;
 mod subject;
 pub mod wire;
@@ -48,5 +52,15 @@ pub use error::{Error, Result};
 pub use events::{Event, EventProducer};
 #[cfg(feature = "json-schema")]
 pub use json_schema::{JsonSchemaDeserializer, JsonSchemaSerializer};
+#[cfg(feature = "protobuf")]
+pub use protobuf::{ProtobufDeserializer, ProtobufSerializer};
 pub use schema::{RegisteredSchema, Schema, SchemaReference, SchemaType};
 pub use subject::{Field, SubjectNameStrategy};
+
+/// The guard of a cache's mutex; a panic elsewhere leaves the caches usable (they hold no
+/// invariant a half-done update could break).
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,8 +1,17 @@
 """Reads a topic with Python's confluent-kafka (librdkafka) and decodes every value with
 confluent-kafka's own Schema Registry deserializer: an implementation independent of kiel.
 
-Usage: read_with_confluent_kafka.py BOOTSTRAP TOPIC REGISTRY_URL COUNT FORMAT
-FORMAT: avro or json (JSON Schema). Prints one JSON object per record: partition, offset, key, schema_id, value.
+Usage: read_with_confluent_kafka.py BOOTSTRAP TOPIC REGISTRY_URL COUNT FORMAT [PROTO_FILE MESSAGE]
+FORMAT: avro, json (JSON Schema) or protobuf. Prints one JSON object per record: partition,
+offset, key, schema_id, value (and for protobuf: message_indexes, message, schema_matches).
+
+Protobuf: the message class is compiled from PROTO_FILE by protoc (grpcio-tools' copy), and
+confluent-kafka's ProtobufDeserializer reads the framing (magic byte, schema id, message
+indexes) and the message. It is given no registry client: Apicurio Registry 3.3.3 answers
+`?format=serialized` with the raw descriptor bytes instead of base64, which confluent-kafka's
+registry path cannot decode. Instead this script fetches the writer schema's text from the
+registry and checks it is PROTO_FILE, and resolves the message indexes in the compiled file
+to the message's name.
 Exit 3 when confluent-kafka is missing (the test says how to install it).
 """
 import json
@@ -19,10 +28,80 @@ except ImportError as e:
     print(f"missing Python package: {e}", file=sys.stderr)
     sys.exit(3)
 
+
+class protobuf_reader:
+    """confluent-kafka's ProtobufDeserializer over a class protoc compiled from proto_file."""
+
+    def __init__(self, proto_file, message):
+        try:
+            import importlib
+            import os
+            import tempfile
+            from grpc_tools import protoc
+            from google.protobuf import descriptor_pb2, json_format
+            from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
+            from confluent_kafka.schema_registry.serde import SchemaId
+            from confluent_kafka.schema_registry import dual_schema_id_deserializer
+        except ImportError as e:
+            print(f"missing Python package: {e}", file=sys.stderr)
+            sys.exit(3)
+        out = tempfile.mkdtemp(prefix="kiel-protoc-")
+        folder, name = os.path.split(os.path.abspath(proto_file))
+        if protoc.main(["protoc", f"-I{folder}", f"--python_out={out}", name]) != 0:
+            print(f"protoc could not compile {proto_file}", file=sys.stderr)
+            sys.exit(1)
+        sys.path.insert(0, out)
+        module = importlib.import_module(name[: -len(".proto")] + "_pb2")
+        self.file = descriptor_pb2.FileDescriptorProto()
+        module.DESCRIPTOR.CopyToProto(self.file)
+        self.text = open(proto_file).read()
+        descriptor = module.DESCRIPTOR
+        package = descriptor.package
+        path = message[len(package) + 1:] if package and message.startswith(package + ".") else message
+        parts = path.split(".")
+        desc = descriptor.message_types_by_name[parts[0]]
+        for part in parts[1:]:
+            desc = desc.nested_types_by_name[part]
+        from google.protobuf.message_factory import GetMessageClass
+        self.deserializer = ProtobufDeserializer(GetMessageClass(desc), {}, schema_registry_client=None)
+        self.json_format = json_format
+        self.SchemaId = SchemaId
+        self.read_framing = dual_schema_id_deserializer
+        self.checked = {}
+
+    def message_name(self, indexes):
+        names = [self.file.package] if self.file.package else []
+        messages = self.file.message_type
+        for index in indexes:
+            names.append(messages[index].name)
+            messages = messages[index].nested_type
+        return ".".join(names)
+
+    def describe(self, raw, message):
+        schema_id = self.SchemaId("PROTOBUF")
+        self.read_framing(raw, None, schema_id)
+        if schema_id.id not in self.checked:
+            self.checked[schema_id.id] = registry.get_schema(schema_id.id).schema_str == self.text
+        return {
+            "message_indexes": schema_id.message_indexes,
+            "message": self.message_name(schema_id.message_indexes),
+            "schema_matches": self.checked[schema_id.id],
+            "value": self.json_format.MessageToDict(
+                message,
+                always_print_fields_with_no_presence=True,
+                preserving_proto_field_name=True,
+            ),
+        }
+
+
 bootstrap, topic, registry_url, count, fmt = sys.argv[1:6]
 count = int(count)
 registry = SchemaRegistryClient({"url": registry_url})
-if fmt == "avro":
+describe = None
+if fmt == "protobuf":
+    describe = protobuf_reader(*sys.argv[6:8])
+    deserializer = describe.deserializer
+elif fmt == "avro":
     deserializer = AvroDeserializer(registry)
 elif fmt == "json":
     # No schema of its own: the writer's, from the registry, validates each value.
@@ -48,15 +127,18 @@ while seen < count and time.time() < deadline:
         sys.exit(1)
     raw = message.value()
     schema_id = int.from_bytes(raw[1:5], "big") if raw and len(raw) >= 5 else None
-    value = deserializer(raw, SerializationContext(topic, MessageField.VALUE))
     key = message.key().decode() if message.key() is not None else None
-    print(json.dumps({
+    record = {
         "partition": message.partition(),
         "offset": message.offset(),
         "key": key,
         "schema_id": schema_id,
-        "value": value,
-    }), flush=True)
+    }
+    if describe is not None:
+        record.update(describe.describe(raw, deserializer(raw, None)))
+    else:
+        record["value"] = deserializer(raw, SerializationContext(topic, MessageField.VALUE))
+    print(json.dumps(record), flush=True)
     seen += 1
 consumer.close()
 if seen < count:

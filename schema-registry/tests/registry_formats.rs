@@ -2,7 +2,7 @@
 //! Registry, the Confluent-compatible API) into a real Kafka broker, read back by an
 //! independent implementation: Python's confluent-kafka `AvroDeserializer` and
 //! `JSONDeserializer` against the same registry
-//! (`pip install 'confluent-kafka[avro,schemaregistry,json]' fastavro`).
+//! (`pip install 'confluent-kafka[avro,schemaregistry,json,protobuf]' fastavro grpcio-tools`).
 //!
 //! Checked: every field of every record equal, the schema id in each record the one the
 //! registry gives the subject, one registry request for the whole run, schema evolution
@@ -10,7 +10,7 @@
 //! anything is sent), and an unreachable registry a typed error, not a hang.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kiel::serialize::TypedProducer;
@@ -20,7 +20,10 @@ use kiel_schema_registry::{
     AvroSerializer, Error, Event, EventProducer, JsonSchemaSerializer, RegistryClient,
     RegistryConfig, Schema,
 };
-use kiel_testcontainers::{shared_cluster, shared_registry, KafkaCluster, SchemaRegistry};
+mod common;
+
+use common::{kafka, registry, unique};
+use kiel_testcontainers::SchemaRegistry;
 use serde::{Deserialize, Serialize};
 
 /// The seed's order event.
@@ -47,37 +50,8 @@ fn order(i: u32) -> Order {
     }
 }
 
-fn unique(name: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{name}-{nanos:x}")
-}
-
-async fn kafka() -> &'static KafkaCluster {
-    shared_cluster()
-        .await
-        .unwrap_or_else(|e| panic!("this test needs a Kafka broker (Java 17+ and Maven): {e}"))
-}
-
-async fn registry() -> &'static SchemaRegistry {
-    shared_registry()
-        .await
-        .unwrap_or_else(|e| panic!("this test needs a Schema Registry (Java 21+ and Maven): {e}"))
-}
-
-/// Reads `count` records of `topic` with confluent-kafka's Python client and its Avro
-/// deserializer: (key, schema id, value as JSON).
-async fn read_with_confluent_kafka(
-    bootstrap: &str,
-    topic: &str,
-    registry_url: &str,
-    count: usize,
-) -> Vec<(String, u32, serde_json::Value)> {
-    read_format_with_confluent_kafka(bootstrap, topic, registry_url, count, "avro").await
-}
-
-/// The same for `format` `avro` or `json` (JSON Schema).
+/// Reads `count` records of `topic` with confluent-kafka's Python client and its
+/// deserializer for `format` (`avro` or `json`): (key, schema id, value as JSON).
 async fn read_format_with_confluent_kafka(
     bootstrap: &str,
     topic: &str,
@@ -85,36 +59,10 @@ async fn read_format_with_confluent_kafka(
     count: usize,
     format: &str,
 ) -> Vec<(String, u32, serde_json::Value)> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/read_with_confluent_kafka.py"
-    );
-    let output = tokio::process::Command::new("python3")
-        .args([
-            script,
-            bootstrap,
-            topic,
-            registry_url,
-            &count.to_string(),
-            format,
-        ])
-        .output()
+    common::read_with_confluent_kafka(bootstrap, topic, registry_url, count, format, &[])
         .await
-        .unwrap_or_else(|e| panic!("python3: {e}"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.code() != Some(3),
-        "confluent-kafka for Python is missing: pip install 'confluent-kafka[avro,schemaregistry,json]' fastavro ({stderr})"
-    );
-    assert!(
-        output.status.success(),
-        "the Python reader failed: {stderr}"
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| {
-            let record: serde_json::Value =
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        .into_iter()
+        .map(|record| {
             (
                 record["key"].as_str().unwrap_or_default().to_owned(),
                 u32::try_from(record["schema_id"].as_u64().unwrap_or_default()).unwrap_or(0),
@@ -122,6 +70,16 @@ async fn read_format_with_confluent_kafka(
             )
         })
         .collect()
+}
+
+/// The same with confluent-kafka's Avro deserializer.
+async fn read_with_confluent_kafka(
+    bootstrap: &str,
+    topic: &str,
+    registry_url: &str,
+    count: usize,
+) -> Vec<(String, u32, serde_json::Value)> {
+    read_format_with_confluent_kafka(bootstrap, topic, registry_url, count, "avro").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,7 +92,6 @@ async fn avro_records_are_read_by_confluent_kafka_field_by_field() {
         .unwrap_or_else(|e| panic!("{e}"));
     let client = RegistryClient::from_url(&registry.url()).unwrap_or_else(|e| panic!("{e}"));
     let subject = format!("{topic}-value");
-    let before = registry.requests().await.unwrap_or_else(|e| panic!("{e}"));
 
     let serializer = AvroSerializer::<Order>::derived(client.clone());
     let id = serializer
@@ -149,23 +106,11 @@ async fn avro_records_are_read_by_confluent_kafka_field_by_field() {
     let typed = TypedProducer::new(producer.clone(), serializer)
         .with_key_maker(|o: &Order| Some(Bytes::from(o.order_id.clone())));
     const RECORDS: u32 = 200;
-    let futures: Vec<_> = (0..RECORDS)
-        .map(|i| {
-            typed
-                .produce(&topic, &order(i))
-                .unwrap_or_else(|e| panic!("produce {i}: {e}"))
-        })
-        .collect();
-    for future in futures {
-        future.await.unwrap_or_else(|e| panic!("{e}"));
-    }
+    let orders: Vec<Order> = (0..RECORDS).map(order).collect();
+    common::produce_all(&typed, &topic, &orders).await;
     producer.close().await;
 
-    let after = registry.requests().await.unwrap_or_else(|e| panic!("{e}"));
-    let ours: Vec<_> = after[before.len()..]
-        .iter()
-        .filter(|r| r.path().contains(&topic))
-        .collect();
+    let ours = common::requests_about(registry, &topic).await;
     println!("registry requests for {subject}: {ours:?}");
     assert_eq!(
         ours.len(),
