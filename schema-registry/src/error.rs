@@ -79,7 +79,7 @@ pub enum Error {
     },
     /// The registry could not be reached, or kept failing (5xx), for every try.
     #[error(
-        "schema registry at {url} unavailable after {attempts} attempts over {elapsed:?}: {last}"
+        "schema registry at {url} unavailable after {attempts} attempts over {elapsed:?}: {last} (check schema.registry.url; retries: max.retries, retries.wait.ms; each request: request.timeout.ms)"
     )]
     Unavailable {
         /// The URL tried last.
