@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::AvroSchema;
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -43,6 +43,48 @@ fn avro_error(e: impl std::fmt::Display) -> Error {
 struct Writer {
     id: u32,
     schema: Arc<apache_avro::Schema>,
+    /// The schema names no other named type by name, so values are written without a
+    /// table of names (building one per value cost more than the encoding itself).
+    self_contained: bool,
+}
+
+impl Writer {
+    fn new(id: u32, schema: Arc<apache_avro::Schema>) -> Self {
+        let self_contained = !refers_by_name(&schema);
+        Self {
+            id,
+            schema,
+            self_contained,
+        }
+    }
+
+    /// Appends `value`, Avro-encoded, to `out`.
+    fn write<T: Serialize + ?Sized>(&self, value: &T, out: &mut BytesMut) -> Result<()> {
+        let mut out = out.writer();
+        if self.self_contained {
+            apache_avro::write_avro_datum_ref(&self.schema, &HashMap::new(), &value, &mut out)
+                .map_err(avro_error)?;
+        } else {
+            GenericDatumWriter::builder(&self.schema)
+                .build()
+                .and_then(|writer| writer.write_ser(&mut out, &value))
+                .map_err(avro_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `schema` uses a named type by its name somewhere (a `Ref`).
+fn refers_by_name(schema: &apache_avro::Schema) -> bool {
+    use apache_avro::Schema as S;
+    match schema {
+        S::Ref { .. } => true,
+        S::Array(array) => refers_by_name(&array.items),
+        S::Map(map) => refers_by_name(&map.types),
+        S::Union(union) => union.variants().iter().any(refers_by_name),
+        S::Record(record) => record.fields.iter().any(|f| refers_by_name(&f.schema)),
+        _ => false,
+    }
 }
 
 /// Serializes `T` (any `serde::Serialize` value that fits the schema) as Avro with the
@@ -126,19 +168,13 @@ impl<T: ?Sized> AvroSerializer<T> {
             let latest = self.registry.latest(&subject).await?;
             let schema = apache_avro::Schema::parse_str(&latest.schema.text)
                 .map_err(|e| avro_error(format!("the latest schema of {subject}: {e}")))?;
-            Writer {
-                id: latest.id,
-                schema: Arc::new(schema),
-            }
+            Writer::new(latest.id, Arc::new(schema))
         } else {
             let id = self
                 .registry
                 .id_for(&subject, &self.registry_schema())
                 .await?;
-            Writer {
-                id,
-                schema: Arc::clone(&self.schema),
-            }
+            Writer::new(id, Arc::clone(&self.schema))
         };
         let id = writer.id;
         lock(&self.writers).insert(topic.to_owned(), writer);
@@ -156,13 +192,9 @@ impl<T: ?Sized> AvroSerializer<T> {
             .ok_or_else(|| Error::NotPrepared {
                 topic: topic.to_owned(),
             })?;
-        let mut out = BytesMut::with_capacity(64);
+        let mut out = BytesMut::with_capacity(128);
         wire::write_header(writer.id, &mut out);
-        let datum = GenericDatumWriter::builder(&writer.schema)
-            .build()
-            .map_err(avro_error)?;
-        let body = datum.write_ser_to_vec(&value).map_err(avro_error)?;
-        out.extend_from_slice(&body);
+        writer.write(value, &mut out)?;
         Ok(out.freeze())
     }
 }
@@ -250,10 +282,7 @@ mod tests {
         ));
         lock(&serializer.writers).insert(
             "orders".into(),
-            Writer {
-                id: 7,
-                schema: Arc::clone(&serializer.schema),
-            },
+            Writer::new(7, Arc::clone(&serializer.schema)),
         );
         let bytes = serializer
             .encode("orders", &order)
@@ -267,6 +296,45 @@ mod tests {
             .read_deser(&mut payload)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, order);
+    }
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize, apache_avro::AvroSchema)]
+    struct Place {
+        city: String,
+    }
+
+    /// The second `Place` is written as a reference to the first one's name.
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize, apache_avro::AvroSchema)]
+    struct Trip {
+        from: Place,
+        to: Place,
+    }
+
+    #[test]
+    fn schemas_that_refer_to_a_name_are_written_with_their_names() {
+        let order = Writer::new(1, Arc::new(Order::get_schema()));
+        assert!(order.self_contained);
+        let trip_schema = Arc::new(Trip::get_schema());
+        let trip = Writer::new(2, Arc::clone(&trip_schema));
+        assert!(!trip.self_contained, "{}", trip_schema.canonical_form());
+        let value = Trip {
+            from: Place {
+                city: "Kiel".into(),
+            },
+            to: Place {
+                city: "Oslo".into(),
+            },
+        };
+        let mut out = BytesMut::new();
+        trip.write(&value, &mut out)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reader = GenericDatumReader::builder(&trip_schema)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let back: Trip = reader
+            .read_deser(&mut &out[..])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, value);
     }
 
     #[test]
