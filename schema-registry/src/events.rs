@@ -54,13 +54,56 @@ pub trait Event: Serialize + AvroSchema + Send + Sync + 'static {
     fn key(&self) -> Option<Bytes>;
 }
 
+/// The Avro serializer of each event type, with its cached schema id: what the async and
+/// blocking event producers share.
+#[derive(Debug)]
+pub(crate) struct EventSerializers {
+    registry: RegistryClient,
+    /// One `AvroSerializer<E>` per event type (its schema id is cached in it).
+    by_type: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl EventSerializers {
+    pub(crate) fn new(registry: RegistryClient) -> Self {
+        Self {
+            registry,
+            by_type: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn serializer<E: Event>(&self) -> Arc<AvroSerializer<E>> {
+        let entry = Arc::clone(
+            crate::lock(&self.by_type)
+                .entry(TypeId::of::<E>())
+                .or_insert_with(|| {
+                    Arc::new(AvroSerializer::<E>::derived(self.registry.clone()))
+                        as Arc<dyn Any + Send + Sync>
+                }),
+        );
+        entry
+            .downcast::<AvroSerializer<E>>()
+            .unwrap_or_else(|_| unreachable!("the map holds an AvroSerializer<E> under E's TypeId"))
+    }
+
+    /// Gets `E`'s schema id from the registry, once per process.
+    pub(crate) async fn prepare<E: Event>(&self) -> Result<u32> {
+        self.serializer::<E>().prepare(E::TOPIC).await
+    }
+
+    /// `event` as a record: its key, its value in the wire format. `E` must be prepared.
+    pub(crate) fn record<E: Event>(&self, event: &E) -> Result<Record> {
+        let value = self.serializer::<E>().encode(E::TOPIC, event)?;
+        let mut record = Record::value(value);
+        record.key = event.key();
+        Ok(record)
+    }
+}
+
 /// Produces [`Event`]s as Avro through a Schema Registry.
 #[derive(Debug)]
 pub struct EventProducer {
     producer: Producer,
-    registry: RegistryClient,
-    /// One `AvroSerializer<E>` per event type (its schema id is cached in it).
-    serializers: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    serializers: EventSerializers,
 }
 
 impl EventProducer {
@@ -68,8 +111,7 @@ impl EventProducer {
     pub fn new(producer: Producer, registry: RegistryClient) -> Self {
         Self {
             producer,
-            registry,
-            serializers: Mutex::new(HashMap::new()),
+            serializers: EventSerializers::new(registry),
         }
     }
 
@@ -78,30 +120,16 @@ impl EventProducer {
         &self.producer
     }
 
-    fn serializer<E: Event>(&self) -> Arc<AvroSerializer<E>> {
-        let mut serializers = self
-            .serializers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = serializers.entry(TypeId::of::<E>()).or_insert_with(|| {
-            Arc::new(AvroSerializer::<E>::derived(self.registry.clone()))
-                as Arc<dyn Any + Send + Sync>
-        });
-        Arc::clone(entry)
-            .downcast::<AvroSerializer<E>>()
-            .unwrap_or_else(|_| unreachable!("the map holds an AvroSerializer<E> under E's TypeId"))
-    }
-
     /// Gets `E`'s schema id from the registry (once per process), so that
     /// [`Self::produce_event`] can serialize `E` without waiting.
     pub async fn prepare<E: Event>(&self) -> Result<u32> {
-        self.serializer::<E>().prepare(E::TOPIC).await
+        self.serializers.prepare::<E>().await
     }
 
     /// Serializes and queues `event` (see `kiel::Producer::produce`). `E` must have been
     /// prepared (or sent once); otherwise the error says so and nothing is queued.
     pub fn produce_event<E: Event>(&self, event: &E) -> Result<DeliveryFuture> {
-        let record = self.record(event)?;
+        let record = self.serializers.record(event)?;
         Ok(self.producer.produce(E::TOPIC, record)?)
     }
 
@@ -109,15 +137,8 @@ impl EventProducer {
     /// acknowledgement.
     pub async fn send_event<E: Event>(&self, event: &E) -> Result<RecordMetadata> {
         self.prepare::<E>().await?;
-        let record = self.record(event)?;
+        let record = self.serializers.record(event)?;
         Ok(self.producer.send(E::TOPIC, record).await?)
-    }
-
-    fn record<E: Event>(&self, event: &E) -> Result<Record> {
-        let value = self.serializer::<E>().encode(E::TOPIC, event)?;
-        let mut record = Record::value(value);
-        record.key = event.key();
-        Ok(record)
     }
 }
 

@@ -26,6 +26,8 @@
 
 #[cfg(feature = "avro")]
 pub mod avro;
+#[cfg(feature = "avro")]
+pub mod blocking;
 mod client;
 mod config;
 mod error;
