@@ -199,6 +199,31 @@ impl<T: ?Sized> AvroSerializer<T> {
     }
 }
 
+impl AvroSerializer<serde_json::Value> {
+    /// A JSON value (as `kafka-avro-console-producer` reads them) in the wire format for
+    /// `topic`: numbers become the schema's int, long, float or double, a union takes the
+    /// branch the value fits, missing fields their defaults; a value that does not fit is
+    /// the typed serialization error saying why.
+    pub fn encode_json(&self, topic: &str, value: &serde_json::Value) -> Result<Bytes> {
+        let writer = lock(&self.writers)
+            .get(topic)
+            .cloned()
+            .ok_or_else(|| Error::NotPrepared {
+                topic: topic.to_owned(),
+            })?;
+        let resolved = apache_avro::types::Value::try_from(value.clone())
+            .and_then(|v| v.resolve(&writer.schema))
+            .map_err(|e| avro_error(format!("the value does not fit the schema: {e}")))?;
+        let mut out = BytesMut::with_capacity(128);
+        wire::write_header(writer.id, &mut out);
+        GenericDatumWriter::builder(&writer.schema)
+            .build()
+            .and_then(|datum| datum.write_value_ref(&mut (&mut out).writer(), &resolved))
+            .map_err(avro_error)?;
+        Ok(out.freeze())
+    }
+}
+
 impl<T: Serialize + ?Sized> kiel::serialize::Serializer<T> for AvroSerializer<T> {
     fn serialize(&self, topic: &str, value: &T) -> kiel::Result<Bytes> {
         self.encode(topic, value)
@@ -235,6 +260,19 @@ impl AvroDeserializer {
         );
         lock(&self.schemas).insert(id, Arc::clone(&parsed));
         Ok(parsed)
+    }
+
+    /// The schema id and the value in `bytes` as JSON (a union's value as the branch's
+    /// own value, bytes as arrays of numbers).
+    pub async fn deserialize_json(&self, bytes: &[u8]) -> Result<(u32, serde_json::Value)> {
+        let (id, mut payload) = wire::split_header(bytes)?;
+        let schema = self.writer_schema(id).await?;
+        let value = GenericDatumReader::builder(&schema)
+            .build()
+            .and_then(|reader| reader.read_value(&mut payload))
+            .and_then(serde_json::Value::try_from)
+            .map_err(avro_error)?;
+        Ok((id, value))
     }
 
     /// The schema id and the value in `bytes`.
@@ -335,6 +373,66 @@ mod tests {
             .read_deser(&mut &out[..])
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, value);
+    }
+
+    #[test]
+    fn json_values_are_fitted_to_the_schema() {
+        let registry =
+            RegistryClient::from_url("http://127.0.0.1:9").unwrap_or_else(|e| panic!("{e}"));
+        let serializer = AvroSerializer::<serde_json::Value>::with_schema(
+            registry,
+            r#"{"type":"record","name":"Reading","fields":[
+                {"name":"id","type":"string"},
+                {"name":"count","type":"int"},
+                {"name":"ratio","type":"float"},
+                {"name":"note","type":["null","string"],"default":null},
+                {"name":"tags","type":{"type":"array","items":"string"}}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        lock(&serializer.writers).insert(
+            "readings".into(),
+            Writer::new(3, Arc::clone(&serializer.schema)),
+        );
+        let json = |text: &str| -> serde_json::Value {
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let bytes = serializer
+            .encode_json(
+                "readings",
+                &json(r#"{"id":"r-1","count":5,"ratio":0.5,"note":"hi","tags":["a","b"]}"#),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (id, mut payload) = wire::split_header(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(id, 3);
+        let reader = GenericDatumReader::builder(&serializer.schema)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let back = reader
+            .read_value(&mut payload)
+            .and_then(serde_json::Value::try_from)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            back,
+            json(r#"{"id":"r-1","count":5,"ratio":0.5,"note":"hi","tags":["a","b"]}"#)
+        );
+        // A missing field with a default takes it.
+        assert!(serializer
+            .encode_json(
+                "readings",
+                &json(r#"{"id":"r-2","count":1,"ratio":1,"tags":[]}"#)
+            )
+            .is_ok());
+        for bad in [
+            r#"{"id":"r-3","count":"five","ratio":1,"tags":[]}"#,
+            r#"{"id":"r-4","ratio":1,"tags":[]}"#,
+            r#"[1, 2]"#,
+        ] {
+            let result = serializer.encode_json("readings", &json(bad));
+            assert!(
+                matches!(&result, Err(Error::Serialization { format: "Avro", .. })),
+                "{bad}: {result:?}"
+            );
+        }
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub use events::{Event, EventProducer};
 #[cfg(feature = "json-schema")]
 pub use json_schema::{JsonSchemaDeserializer, JsonSchemaSerializer};
 #[cfg(feature = "protobuf")]
-pub use protobuf::{ProtobufDeserializer, ProtobufSerializer};
+pub use protobuf::{ProtobufDeserializer, ProtobufJsonSerializer, ProtobufSerializer};
 pub use schema::{RegisteredSchema, Schema, SchemaReference, SchemaType};
 pub use subject::{Field, SubjectNameStrategy};
 

@@ -195,6 +195,77 @@ impl<T: prost::Message> kiel::serialize::Serializer<T> for ProtobufSerializer<T>
     }
 }
 
+/// Encodes messages known only at run time, from their `.proto` text, out of JSON in
+/// proto3's JSON mapping (as `kafka-protobuf-console-producer` reads them): what the CLI's
+/// `--value-format protobuf` uses.
+#[derive(Debug)]
+pub struct ProtobufJsonSerializer {
+    serializer: ProtobufSerializer<prost_reflect::DynamicMessage>,
+    descriptor: prost_reflect::MessageDescriptor,
+}
+
+impl ProtobufJsonSerializer {
+    /// A serializer for `message` of the `.proto` text (`None`: the file's first message).
+    /// The file may import nothing but the well-known types.
+    pub fn new(registry: RegistryClient, proto: &str, message: Option<&str>) -> Result<Self> {
+        let file = parse(proto)?;
+        let message = match message {
+            Some(name) => name.to_owned(),
+            None => message_indexes::name_at(&file, &[0]).ok_or_else(|| Error::InvalidSchema {
+                code: 0,
+                message: "the .proto defines no message".to_owned(),
+            })?,
+        };
+        let serializer = ProtobufSerializer::new(registry, proto, &message)?;
+        let mut pool = prost_reflect::DescriptorPool::global();
+        pool.add_file_descriptor_proto(file)
+            .map_err(|e| Error::InvalidSchema {
+                code: 0,
+                message: format!("the .proto does not compile: {e}"),
+            })?;
+        let descriptor = pool
+            .get_message_by_name(serializer.message_name())
+            .ok_or_else(|| Error::InvalidSchema {
+                code: 0,
+                message: format!("no message `{message}` after compiling the .proto"),
+            })?;
+        Ok(Self {
+            serializer,
+            descriptor,
+        })
+    }
+
+    /// The same serializer for record keys.
+    pub fn for_keys(mut self) -> Self {
+        self.serializer = self.serializer.for_keys();
+        self
+    }
+
+    /// The message's full name.
+    pub fn message_name(&self) -> &str {
+        self.serializer.message_name()
+    }
+
+    /// See [`ProtobufSerializer::prepare`].
+    pub async fn prepare(&self, topic: &str) -> Result<u32> {
+        self.serializer.prepare(topic).await
+    }
+
+    /// The message in `json` in the wire format for `topic`; JSON that is not the message
+    /// (an unknown field, a wrong type) is the typed serialization error saying why.
+    pub fn encode_json(&self, topic: &str, json: &str) -> Result<Bytes> {
+        let mut input = serde_json::Deserializer::from_str(json);
+        let message =
+            prost_reflect::DynamicMessage::deserialize(self.descriptor.clone(), &mut input)
+                .and_then(|m| input.end().map(|()| m))
+                .map_err(|e| Error::Serialization {
+                    format: FORMAT,
+                    message: format!("not a {}: {e}", self.message_name()),
+                })?;
+        self.serializer.encode(topic, &message)
+    }
+}
+
 /// A value read by [`ProtobufDeserializer`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded<T> {
@@ -325,6 +396,51 @@ message Refund { string order_id = 1; int64 cents = 2; }
             matches!(broken, Err(Error::InvalidSchema { .. })),
             "{broken:?}"
         );
+    }
+
+    #[test]
+    fn json_lines_become_messages_of_a_proto_known_at_run_time() {
+        let serializer = ProtobufJsonSerializer::new(registry(), SHOP, Some("shop.Refund"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut prefix = BytesMut::new();
+        wire::write_header(9, &mut prefix);
+        message_indexes::write(&[1], &mut prefix);
+        lock(&serializer.serializer.writers).insert(
+            "refunds".into(),
+            Writer {
+                id: 9,
+                prefix: prefix.freeze(),
+            },
+        );
+        // int64 may come as a string or a number; field names as written or in lowerCamelCase.
+        for json in [
+            r#"{"order_id": "o-9", "cents": "-250"}"#,
+            r#"{"orderId": "o-9", "cents": -250}"#,
+        ] {
+            let bytes = serializer
+                .encode_json("refunds", json)
+                .unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(&bytes[..7], &[0, 0, 0, 0, 9, 2, 2]);
+            let back =
+                <Refund as prost::Message>::decode(&bytes[7..]).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                back,
+                Refund {
+                    order_id: "o-9".into(),
+                    cents: -250
+                }
+            );
+        }
+        for bad in [r#"{"order": 1}"#, r#"{"cents": "many"}"#, "[1]", "{} {}"] {
+            let result = serializer.encode_json("refunds", bad);
+            assert!(
+                matches!(&result, Err(Error::Serialization { format: "Protobuf", message }) if message.contains("shop.Refund")),
+                "{bad}: {result:?}"
+            );
+        }
+        let first =
+            ProtobufJsonSerializer::new(registry(), SHOP, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.message_name(), "shop.Order");
     }
 
     #[test]
