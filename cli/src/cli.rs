@@ -26,11 +26,18 @@ are sent as they are). HEADERS (with --parse-headers) is `k1:v1,k2:v2`; KEY is t
 key.separator, headers.delimiter, headers.separator, headers.key.separator). Separators accept
 \\t, \\\\ and \\xHH escapes. Headers from -H come first, then the line's own.
 
+Schema Registry: with --value-format avro|json-schema|protobuf each value is a JSON document
+written with --value-schema in the Confluent wire format (as kafka-avro-console-producer does);
+the schema is registered (or looked up) at --schema-registry once, before input is read. A line
+that does not fit the schema fails on its own. Keys likewise with --key-format and -K.
+
 Examples:
   printf 'user-1:hello\\nuser-2:world\\n' | kiel produce -b 127.0.0.1:9092 -t events -K :
   kiel produce -b 127.0.0.1:9092 -t events --file events.txt -H source=import -X acks=1
   printf 'trace:abc,lang:en\\tk1\\tv1\\n' | kiel produce -b 127.0.0.1:9092 -t events \\
       --parse-headers -K '\\t'
+  echo '{\"order_id\":\"o-1\",\"amount\":9.5}' | kiel produce -b 127.0.0.1:9092 -t orders \\
+      --schema-registry http://127.0.0.1:8081 --value-format avro --value-schema order.avsc
 
 At the end a summary goes to stdout (to stderr with --delivery-report):
   N records produced to `TOPIC`, F failed: B bytes in S s (R records/s, M MB/s)
@@ -84,7 +91,7 @@ pub(crate) enum Command {
         "{PRODUCE_HELP}\n\n{}\n{EXIT_CODES}",
         settings_help("kiel produce", PRODUCE_CLIENT_ID)
     ))]
-    Produce(ProduceArgs),
+    Produce(Box<ProduceArgs>),
     /// Measure throughput and latency with ProducerPerformance's workload and output.
     #[command(after_help = format!(
         "{PERF_HELP}\n\n{}\n{EXIT_CODES}",
@@ -152,6 +159,32 @@ fn topic_name(text: &str) -> Result<String, String> {
 pub(crate) enum ReportFormat {
     /// One JSON object per input line on stdout.
     Json,
+}
+
+/// How a line's key or value is written (`--key-format`, `--value-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(crate) enum SchemaFormat {
+    /// The line's bytes as they are.
+    #[default]
+    Raw,
+    /// JSON, written as Avro in the Confluent wire format.
+    Avro,
+    /// JSON, validated against a JSON Schema, in the Confluent wire format.
+    JsonSchema,
+    /// JSON in proto3's JSON mapping, written as Protobuf in the Confluent wire format.
+    Protobuf,
+}
+
+impl SchemaFormat {
+    /// The option value that names it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Raw => "raw",
+            Self::Avro => "avro",
+            Self::JsonSchema => "json-schema",
+            Self::Protobuf => "protobuf",
+        }
+    }
 }
 
 /// A separator given on the command line (escapes resolved).
@@ -236,6 +269,46 @@ pub(crate) struct ProduceArgs {
     /// Do not draw a progress bar (it is drawn only when stderr is a terminal anyway).
     #[arg(long)]
     pub(crate) no_progress: bool,
+
+    /// Schema Registry URL (comma-separated for several), for --key-format / --value-format.
+    #[arg(long, value_name = "URL", help_heading = "Schema Registry")]
+    pub(crate) schema_registry: Option<String>,
+
+    /// A registry client setting by Confluent's name (repeatable), e.g.
+    /// basic.auth.user.info=KEY:SECRET, schema.registry.ssl.ca.location=FILE,
+    /// auto.register.schemas=false, use.latest.version=true, subject.name.strategy=...
+    #[arg(
+        long = "registry-property",
+        value_name = "KEY=VALUE",
+        help_heading = "Schema Registry"
+    )]
+    pub(crate) registry_properties: Vec<String>,
+
+    /// How each line's value is written: raw bytes, or JSON written with --value-schema.
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = SchemaFormat::Raw,
+          help_heading = "Schema Registry")]
+    pub(crate) value_format: SchemaFormat,
+
+    /// The value schema: Avro JSON (.avsc), a JSON Schema, or a .proto file.
+    #[arg(long, value_name = "FILE", help_heading = "Schema Registry")]
+    pub(crate) value_schema: Option<PathBuf>,
+
+    /// Protobuf: the value's message (full name, e.g. shop.Order; default: the file's first).
+    #[arg(long, value_name = "NAME", help_heading = "Schema Registry")]
+    pub(crate) value_message: Option<String>,
+
+    /// How each line's key is written (needs -K): raw bytes, or JSON written with --key-schema.
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = SchemaFormat::Raw,
+          help_heading = "Schema Registry")]
+    pub(crate) key_format: SchemaFormat,
+
+    /// The key schema (as --value-schema).
+    #[arg(long, value_name = "FILE", help_heading = "Schema Registry")]
+    pub(crate) key_schema: Option<PathBuf>,
+
+    /// Protobuf: the key's message (as --value-message).
+    #[arg(long, value_name = "NAME", help_heading = "Schema Registry")]
+    pub(crate) key_message: Option<String>,
 }
 
 fn throughput(text: &str) -> Result<f64, String> {
@@ -371,7 +444,7 @@ mod tests {
         let mut args = vec!["kiel", "produce", "-b", "h:1", "-t", "t"];
         args.extend_from_slice(extra);
         Cli::try_parse_from(args).map(|cli| match cli.command {
-            Command::Produce(args) => args,
+            Command::Produce(args) => *args,
             Command::Perf(_) => panic!("not produce"),
         })
     }

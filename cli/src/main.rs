@@ -28,6 +28,7 @@ mod produce;
 mod produce_input;
 mod produce_report;
 mod progress;
+mod schema_format;
 mod settings;
 mod throttle;
 
@@ -83,7 +84,7 @@ fn main() -> ExitCode {
     let result: Result<(), CliError> = runtime.block_on(async {
         let interrupt = Interrupt::listen();
         match cli.command {
-            Command::Produce(args) => produce::run(args, interrupt).await,
+            Command::Produce(args) => produce::run(*args, interrupt).await,
             Command::Perf(args) => perf::run(args, interrupt).await,
         }
     });

@@ -34,6 +34,7 @@ use crate::line_format::{HeaderSyntax, LineFormat};
 use crate::produce_input::{spawn_reader, Input, Item, Message};
 use crate::produce_report::Tally;
 use crate::progress::{human_bytes, spawn_ticker, Progress};
+use crate::schema_format::SchemaOptions;
 use crate::settings::{producer_config, PRODUCE_CLIENT_ID};
 
 /// An input line not yet settled: a record awaiting its outcome, or one whose outcome is
@@ -237,6 +238,7 @@ fn check_partition(topic: &str, partition: i32, count: i32) -> Result<(), CliErr
 pub(crate) async fn run(args: ProduceArgs, interrupt: Interrupt) -> Result<(), CliError> {
     let config = producer_config(&args.brokers, PRODUCE_CLIENT_ID, &args.properties)?;
     let format = line_format(&args);
+    let schemas = SchemaOptions::from_args(&args)?;
     let input = Input::open(args.file.as_deref())?;
     let input_size = input.size;
     let max_line_bytes = usize::try_from(args.max_line_bytes).unwrap_or(usize::MAX);
@@ -270,9 +272,34 @@ pub(crate) async fn run(args: ProduceArgs, interrupt: Interrupt) -> Result<(), C
             return Err(e);
         }
     }
+    let encoder = match schemas {
+        None => None,
+        Some(schemas) => {
+            // The schema ids, once, before any input is read.
+            let prepared = tokio::select! {
+                prepared = schemas.prepare(&args.topic) => prepared,
+                () = interrupt.wait() => {
+                    Err(CliError::interrupted("interrupted while asking the schema registry"))
+                }
+            };
+            match prepared {
+                Ok(encoder) => Some(Arc::new(encoder)),
+                Err(e) => {
+                    producer.close().await;
+                    return Err(e);
+                }
+            }
+        }
+    };
     let started = Instant::now();
     let bytes_read = Arc::new(AtomicU64::new(0));
-    let mut messages = spawn_reader(input, format, max_line_bytes, Arc::clone(&bytes_read));
+    let mut messages = spawn_reader(
+        input,
+        format,
+        encoder,
+        max_line_bytes,
+        Arc::clone(&bytes_read),
+    );
 
     let tally = Arc::new(Mutex::new(Tally::new(args.max_errors)));
     let progress = match input_size {

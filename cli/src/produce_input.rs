@@ -19,6 +19,7 @@ use crate::error::CliError;
 use crate::line_format::LineFormat;
 use crate::line_reader::{Line, LineReader};
 use crate::produce_report::record_bytes;
+use crate::schema_format::RecordEncoder;
 
 /// Records per batch handed to the producing side.
 const BATCH_RECORDS: usize = 512;
@@ -97,6 +98,7 @@ impl Input {
 pub(crate) fn spawn_reader(
     input: Input,
     format: LineFormat,
+    encoder: Option<Arc<RecordEncoder>>,
     max_line_bytes: usize,
     bytes_read: Arc<AtomicU64>,
 ) -> mpsc::Receiver<Message> {
@@ -104,7 +106,16 @@ pub(crate) fn spawn_reader(
     let name = input.name.clone();
     let spawned = std::thread::Builder::new()
         .name("kiel-input".to_owned())
-        .spawn(move || read_all(input, &format, max_line_bytes, &bytes_read, &tx));
+        .spawn(move || {
+            let parse = |line: &[u8]| {
+                let mut record = format.parse(line)?;
+                if let Some(encoder) = &encoder {
+                    encoder.encode(&mut record)?;
+                }
+                Ok(record)
+            };
+            read_all(input, &parse, max_line_bytes, &bytes_read, &tx);
+        });
     if let Err(e) = spawned {
         // No thread: report through a fresh channel that says why.
         let (tx, rx) = mpsc::channel(1);
@@ -118,7 +129,7 @@ pub(crate) fn spawn_reader(
 
 fn read_all(
     input: Input,
-    format: &LineFormat,
+    parse: &dyn Fn(&[u8]) -> Result<Record, String>,
     max_line_bytes: usize,
     bytes_read: &AtomicU64,
     tx: &mpsc::Sender<Message>,
@@ -149,7 +160,7 @@ fn read_all(
         let (item, length) = match line {
             Line::Complete(bytes) => {
                 let length = bytes.len() as u64;
-                let item = match format.parse(&bytes) {
+                let item = match parse(&bytes) {
                     Ok(record) => Item::Record {
                         line: number,
                         bytes: record_bytes(&record),
@@ -208,7 +219,7 @@ mod tests {
             name: "test".to_owned(),
         };
         let read = Arc::new(AtomicU64::new(0));
-        let mut rx = spawn_reader(input, format, max, Arc::clone(&read));
+        let mut rx = spawn_reader(input, format, None, max, Arc::clone(&read));
         let mut items = Vec::new();
         let mut error = None;
         while let Some(message) = rx.blocking_recv() {

@@ -6,6 +6,7 @@
 mod perf;
 mod produce;
 mod produce_options;
+mod schema_registry;
 mod secured;
 mod support;
 mod usage;
