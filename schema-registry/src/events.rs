@@ -133,6 +133,20 @@ impl EventProducer {
         Ok(self.producer.produce(E::TOPIC, record)?)
     }
 
+    /// Serializes and queues `event`; `callback` gets its outcome (see
+    /// `kiel::Producer::produce_with_callback`: callbacks of one partition run in produce
+    /// order). A serialization error is returned here and the callback is not called.
+    pub fn produce_event_with_callback<E, F>(&self, event: &E, callback: F) -> Result<()>
+    where
+        E: Event,
+        F: FnOnce(kiel::Result<RecordMetadata>) + Send + 'static,
+    {
+        let record = self.serializers.record(event)?;
+        Ok(self
+            .producer
+            .produce_with_callback(E::TOPIC, record, callback)?)
+    }
+
     /// Prepares `E` if needed, serializes `event`, waits for room and for the
     /// acknowledgement.
     pub async fn send_event<E: Event>(&self, event: &E) -> Result<RecordMetadata> {
