@@ -22,6 +22,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::avro_references;
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
 use crate::lock;
@@ -166,7 +167,8 @@ impl<T: ?Sized> AvroSerializer<T> {
         let subject = self.subject(topic)?;
         let writer = if self.registry.config().use_latest_version {
             let latest = self.registry.latest(&subject).await?;
-            let schema = apache_avro::Schema::parse_str(&latest.schema.text)
+            let text = avro_references::standalone(&self.registry, &latest.schema).await?;
+            let schema = apache_avro::Schema::parse_str(&text)
                 .map_err(|e| avro_error(format!("the latest schema of {subject}: {e}")))?;
             Writer::new(latest.id, Arc::new(schema))
         } else {
@@ -254,8 +256,9 @@ impl AvroDeserializer {
             return Ok(Arc::clone(schema));
         }
         let schema = self.registry.schema_by_id(id).await?;
+        let text = avro_references::standalone(&self.registry, &schema).await?;
         let parsed = Arc::new(
-            apache_avro::Schema::parse_str(&schema.text)
+            apache_avro::Schema::parse_str(&text)
                 .map_err(|e| avro_error(format!("schema {id}: {e}")))?,
         );
         lock(&self.schemas).insert(id, Arc::clone(&parsed));

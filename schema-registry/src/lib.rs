@@ -27,6 +27,8 @@
 #[cfg(feature = "avro")]
 pub mod avro;
 #[cfg(feature = "avro")]
+mod avro_references;
+#[cfg(feature = "avro")]
 pub mod blocking;
 mod client;
 mod config;
