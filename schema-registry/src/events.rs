@@ -7,17 +7,11 @@
 //! use kiel_schema_registry::apache_avro::AvroSchema;
 //! use kiel_schema_registry::{Event, EventProducer, RegistryClient};
 //!
-//! #[derive(serde::Serialize, AvroSchema)]
+//! #[derive(serde::Serialize, AvroSchema, Event)]
+//! #[event(topic = "orders", key = "order_id")]
 //! struct Order {
 //!     order_id: String,
 //!     amount: f64,
-//! }
-//!
-//! impl Event for Order {
-//!     const TOPIC: &'static str = "orders";
-//!     fn key(&self) -> Option<bytes::Bytes> {
-//!         Some(self.order_id.clone().into())
-//!     }
 //! }
 //!
 //! let producer = kiel::Producer::new("127.0.0.1:9092").await?;
@@ -26,6 +20,23 @@
 //! # let _ = metadata;
 //! # Ok(())
 //! # }
+//! ```
+//!
+//! Without the derive (or the `derive` feature), the same is an `impl Event for Order` with
+//! `const TOPIC` and `fn key`. The key field becomes bytes through [`crate::EventKey`]: text
+//! as UTF-8, integers in decimal, `None` as no key. The derive refuses, at compile time, a
+//! missing topic and a key that names no field:
+//!
+//! ```compile_fail
+//! #[derive(serde::Serialize, kiel_schema_registry::apache_avro::AvroSchema, kiel_schema_registry::Event)]
+//! #[event(key = "id")]
+//! struct NoTopic { id: String }
+//! ```
+//!
+//! ```compile_fail
+//! #[derive(serde::Serialize, kiel_schema_registry::apache_avro::AvroSchema, kiel_schema_registry::Event)]
+//! #[event(topic = "t", key = "order_id")]
+//! struct WrongKey { id: String }
 //! ```
 //!
 //! # References

@@ -34,6 +34,8 @@ mod client;
 mod config;
 mod error;
 #[cfg(feature = "avro")]
+mod event_key;
+#[cfg(feature = "avro")]
 mod events;
 #[cfg(feature = "json-schema")]
 pub mod json_schema;
@@ -53,7 +55,19 @@ pub use client::RegistryClient;
 pub use config::{Auth, RegistryConfig, Retries};
 pub use error::{Error, Result};
 #[cfg(feature = "avro")]
+pub use event_key::EventKey;
+#[cfg(feature = "avro")]
 pub use events::{Event, EventProducer};
+/// `#[derive(Event)] #[event(topic = "orders", key = "order_id")]`: implements [`Event`]
+/// (the `derive` feature; the type also derives `serde::Serialize` and `AvroSchema`).
+#[cfg(feature = "derive")]
+pub use kiel_schema_registry_derive::Event;
+
+/// What the derive's generated code names; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use bytes::Bytes;
+}
 #[cfg(feature = "json-schema")]
 pub use json_schema::{JsonSchemaDeserializer, JsonSchemaSerializer};
 #[cfg(feature = "protobuf")]

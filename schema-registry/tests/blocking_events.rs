@@ -1,4 +1,4 @@
-//! The blocking event producer against a real broker and registry, from a plain thread:
+//! The blocking event producer, with a `#[derive(Event)]` type, against a real broker and registry, from a plain thread:
 //! the first event registers the type's schema (one registry request for 100 events), the
 //! rest are queued with handles, and confluent-kafka's Python `AvroDeserializer` reads every
 //! one back equal, keyed by its order id.
@@ -7,25 +7,17 @@ mod common;
 
 use std::collections::HashSet;
 
-use bytes::Bytes;
 use kiel_schema_registry::apache_avro::AvroSchema;
 use kiel_schema_registry::{blocking, Error, Event, RegistryClient};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, AvroSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, AvroSchema, Event)]
+#[event(topic = "blocking-shipments", key = "shipment_id")]
 struct Shipment {
     shipment_id: String,
     order_id: String,
     parcels: i32,
     express: bool,
-}
-
-impl Event for Shipment {
-    const TOPIC: &'static str = "blocking-shipments";
-
-    fn key(&self) -> Option<Bytes> {
-        Some(Bytes::from(self.shipment_id.clone()))
-    }
 }
 
 fn shipment(i: i32) -> Shipment {
