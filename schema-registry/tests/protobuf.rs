@@ -1,7 +1,9 @@
 //! Protobuf through a real Schema Registry (kiel-testcontainers' Apicurio Registry) into a
 //! real Kafka broker, read back by an independent implementation: Python's confluent-kafka
-//! `ProtobufDeserializer` with a message class protoc (grpcio-tools) compiled from the same
-//! `tests/shop.proto` (`pip install 'confluent-kafka[protobuf]' grpcio-tools`).
+//! `ProtobufDeserializer` against the same registry, with a message class protoc
+//! (grpcio-tools) compiled from the same `tests/shop.proto`
+//! (`pip install 'confluent-kafka[protobuf]' grpcio-tools`; see `read_with_confluent_kafka.py`
+//! for the one adaptation to Apicurio's answer).
 //!
 //! Checked: every field of every record equal (proto3's JSON mapping on both sides), the
 //! schema id in each record the registry's, the message indexes naming the message written

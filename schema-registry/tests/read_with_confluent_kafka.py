@@ -6,12 +6,13 @@ FORMAT: avro, json (JSON Schema) or protobuf. Prints one JSON object per record:
 offset, key, schema_id, value (and for protobuf: message_indexes, message, schema_matches).
 
 Protobuf: the message class is compiled from PROTO_FILE by protoc (grpcio-tools' copy), and
-confluent-kafka's ProtobufDeserializer reads the framing (magic byte, schema id, message
-indexes) and the message. It is given no registry client: Apicurio Registry 3.3.3 answers
-`?format=serialized` with the raw descriptor bytes instead of base64, which confluent-kafka's
-registry path cannot decode. Instead this script fetches the writer schema's text from the
-registry and checks it is PROTO_FILE, and resolves the message indexes in the compiled file
-to the message's name.
+confluent-kafka's ProtobufDeserializer reads each value with a registry client: it fetches the
+writer schema by the id in the value, resolves the message indexes in it, and parses the
+message. Apicurio Registry 3.3.3 answers `?format=serialized` (which that deserializer asks
+for) with the descriptor's raw bytes instead of base64, so the client given to it
+(`ApicurioProtobufClient`) fetches the schema's text instead and compiles it with protoc into
+the base64 descriptor Confluent's registry would have sent. The script also checks that the
+writer schema's text is PROTO_FILE.
 Exit 3 when confluent-kafka is missing (the test says how to install it).
 """
 import json
@@ -27,6 +28,36 @@ try:
 except ImportError as e:
     print(f"missing Python package: {e}", file=sys.stderr)
     sys.exit(3)
+
+
+def apicurio_protobuf_client(base):
+    """A SchemaRegistryClient that hands confluent-kafka's Protobuf deserializer the base64
+    descriptor it expects for `format=serialized` (see the module doc)."""
+
+    class ApicurioProtobufClient(base):
+        def get_schema(self, schema_id, subject_name=None, fmt=None, reference_format=None):
+            schema = super().get_schema(schema_id, subject_name, None, reference_format)
+            if fmt != "serialized" or schema.schema_type != "PROTOBUF":
+                return schema
+            import base64
+            import os
+            import tempfile
+            from grpc_tools import protoc
+            from google.protobuf import descriptor_pb2
+            from confluent_kafka.schema_registry import Schema
+            folder = tempfile.mkdtemp(prefix="kiel-writer-schema-")
+            with open(os.path.join(folder, "writer.proto"), "w") as f:
+                f.write(schema.schema_str)
+            out = os.path.join(folder, "writer.pb")
+            if protoc.main(["protoc", f"-I{folder}", f"--descriptor_set_out={out}", "writer.proto"]) != 0:
+                raise ValueError(f"protoc could not compile schema {schema_id}")
+            files = descriptor_pb2.FileDescriptorSet()
+            with open(out, "rb") as f:
+                files.ParseFromString(f.read())
+            serialized = base64.standard_b64encode(files.file[0].SerializeToString()).decode("ascii")
+            return Schema(serialized, "PROTOBUF", schema.references)
+
+    return ApicurioProtobufClient
 
 
 class protobuf_reader:
@@ -63,7 +94,10 @@ class protobuf_reader:
         for part in parts[1:]:
             desc = desc.nested_types_by_name[part]
         from google.protobuf.message_factory import GetMessageClass
-        self.deserializer = ProtobufDeserializer(GetMessageClass(desc), {}, schema_registry_client=None)
+        client_class = apicurio_protobuf_client(SchemaRegistryClient)
+        self.deserializer = ProtobufDeserializer(
+            GetMessageClass(desc), {}, schema_registry_client=client_class({"url": registry_url})
+        )
         self.json_format = json_format
         self.SchemaId = SchemaId
         self.read_framing = dual_schema_id_deserializer
@@ -78,6 +112,7 @@ class protobuf_reader:
         return ".".join(names)
 
     def describe(self, raw, message):
+        # `message` came through the registry-backed deserializer (see the module doc).
         schema_id = self.SchemaId("PROTOBUF")
         self.read_framing(raw, None, schema_id)
         if schema_id.id not in self.checked:
@@ -135,7 +170,9 @@ while seen < count and time.time() < deadline:
         "schema_id": schema_id,
     }
     if describe is not None:
-        record.update(describe.describe(raw, deserializer(raw, None)))
+        record.update(
+            describe.describe(raw, deserializer(raw, SerializationContext(topic, MessageField.VALUE)))
+        )
     else:
         record["value"] = deserializer(raw, SerializationContext(topic, MessageField.VALUE))
     print(json.dumps(record), flush=True)
