@@ -355,6 +355,12 @@ impl RegistryClient {
                 let response = match request.send().await {
                     Ok(response) => response,
                     Err(e) => {
+                        if let Some(refused) = certificate_refused(&e) {
+                            return Err(Error::Tls {
+                                url: last_url,
+                                message: refused,
+                            });
+                        }
                         last = chain(&e);
                         tracing::debug!(url = %last_url, error = %last, "schema registry unreachable");
                         continue;
@@ -440,6 +446,35 @@ fn answer_error(status: StatusCode, body: &str, about: &About<'_>) -> Error {
             message,
         },
     }
+}
+
+/// What rustls said when the handshake failed on the certificate (a failure no retry
+/// fixes), found in `error`'s chain of causes.
+fn certificate_refused(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        // An io::Error's own `source` skips the error it wraps (which may be another
+        // io::Error): go through `get_ref` instead.
+        let (cause, next) = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => (
+                    inner as &(dyn std::error::Error + 'static),
+                    Some(inner as _),
+                ),
+                None => (cause, None),
+            },
+            None => (cause, cause.source()),
+        };
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            )
+            .then(|| tls.to_string());
+        }
+        source = next;
+    }
+    None
 }
 
 fn excerpt(text: &str) -> String {

@@ -91,6 +91,15 @@ pub enum Error {
         /// The last failure.
         last: String,
     },
+    /// The TLS handshake with the registry failed in a way no retry fixes: its certificate
+    /// is not trusted, names another host, or has expired.
+    #[error("TLS with the schema registry at {url} failed: {message} (check schema.registry.ssl.ca.location, and that the URL's host is a name on the registry's certificate)")]
+    Tls {
+        /// The URL.
+        url: String,
+        /// What rustls said.
+        message: String,
+    },
     /// The registry answered something this client cannot use.
     #[error("unexpected schema registry answer ({status}): {message}")]
     Unexpected {

@@ -87,6 +87,7 @@ pub struct SchemaRegistryBuilder {
     jvm_options: Option<Vec<String>>,
     properties: Vec<(String, String)>,
     basic_auth: Option<BasicAuthUser>,
+    tls: bool,
     class_data_sharing: bool,
     startup_timeout: Duration,
 }
@@ -104,6 +105,7 @@ impl Default for SchemaRegistryBuilder {
             jvm_options: None,
             properties: Vec::new(),
             basic_auth: None,
+            tls: false,
             class_data_sharing: true,
             startup_timeout: crate::DEFAULT_STARTUP_TIMEOUT,
         }
@@ -185,6 +187,15 @@ impl SchemaRegistryBuilder {
             name: user.into(),
             password: password.into(),
         });
+        self
+    }
+
+    /// Also serves HTTPS, on a port of its own ([`SchemaRegistry::https_url`]), with a
+    /// certificate for `127.0.0.1` and `localhost` signed by a CA made at start with rcgen
+    /// ([`SchemaRegistry::ca_path`]; the same files as a secured cluster's). Plain HTTP stays
+    /// on [`SchemaRegistry::url`] (the harness probes it).
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
         self
     }
 
@@ -276,8 +287,16 @@ pub struct SchemaRegistry {
     java: JavaRuntime,
     home: PathBuf,
     basic_auth: Option<BasicAuthUser>,
+    tls: Option<RegistryTls>,
     failed: AtomicBool,
     timings: RegistryStartupTimings,
+}
+
+/// The HTTPS side of a registry started with [`SchemaRegistryBuilder::tls`].
+#[derive(Debug)]
+struct RegistryTls {
+    port: u16,
+    ca: PathBuf,
 }
 
 impl SchemaRegistry {
@@ -330,7 +349,7 @@ impl SchemaRegistry {
         // then start again with new ports.
         let mut attempt = 1;
         loop {
-            let ports = crate::ports::free_ports(2)?;
+            let ports = crate::ports::free_ports(if builder.tls { 3 } else { 2 })?;
             let launched_at = Instant::now();
             let mut registry = Self::launch(
                 &builder,
@@ -339,6 +358,7 @@ impl SchemaRegistry {
                 archive.as_deref(),
                 ports[0],
                 ports[1],
+                ports.get(2).copied(),
             )?;
             match registry.wait_until_ready(builder.startup_timeout).await {
                 Ok(()) => {
@@ -361,7 +381,9 @@ impl SchemaRegistry {
         }
     }
 
-    /// Writes the folder and starts the JVM on `port` (HTTP) and `management_port`.
+    /// Writes the folder and starts the JVM on `port` (HTTP), `management_port`, and
+    /// `https_port` when the builder asks for TLS.
+    #[allow(clippy::too_many_arguments)]
     fn launch(
         builder: &SchemaRegistryBuilder,
         java: &JavaRuntime,
@@ -369,18 +391,36 @@ impl SchemaRegistry {
         archive: Option<&Path>,
         port: u16,
         management_port: u16,
+        https_port: Option<u16>,
     ) -> Result<Self> {
         let run = RunDir::create_named("registry")?;
         let tmp = run.path().join("tmp");
         std::fs::create_dir_all(&tmp)
             .map_err(|e| HarnessError::io(format!("creating {}", tmp.display()), e))?;
+        let tls = match https_port {
+            Some(https_port) if builder.tls => {
+                let certs = crate::security::certs::generate(&run.path().join("tls"))?;
+                Some((
+                    HttpsFiles {
+                        port: https_port,
+                        cert: certs.server_cert.path,
+                        key: certs.server_key.path,
+                    },
+                    certs.ca.path,
+                ))
+            }
+            _ => None,
+        };
         let mut cmd = Command::new(&java.program);
         cmd.args(jvm_arguments(
             builder,
             run.path(),
             archive,
-            port,
-            management_port,
+            Ports {
+                http: port,
+                management: management_port,
+            },
+            tls.as_ref().map(|(files, _)| files),
             &dist.run_jar(),
         ));
         let log_path = run.path().join("registry.log");
@@ -417,6 +457,10 @@ impl SchemaRegistry {
             java: java.clone(),
             home: dist.home().to_path_buf(),
             basic_auth: builder.basic_auth.clone(),
+            tls: tls.map(|(files, ca)| RegistryTls {
+                port: files.port,
+                ca,
+            }),
             failed: AtomicBool::new(false),
             timings: RegistryStartupTimings::default(),
         })
@@ -502,6 +546,21 @@ impl SchemaRegistry {
     /// what clients take as `schema.registry.url`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}{CCOMPAT_PATH}", self.port)
+    }
+
+    /// `https://localhost:<port>/apis/ccompat/v7` when started with
+    /// [`SchemaRegistryBuilder::tls`]: the same API over TLS, its certificate signed by
+    /// [`Self::ca_path`] (names `localhost` and `127.0.0.1`).
+    pub fn https_url(&self) -> Option<String> {
+        self.tls
+            .as_ref()
+            .map(|tls| format!("https://localhost:{}{CCOMPAT_PATH}", tls.port))
+    }
+
+    /// The CA (PEM) that signed the HTTPS certificate, when started with
+    /// [`SchemaRegistryBuilder::tls`]: what `schema.registry.ssl.ca.location` names.
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|tls| tls.ca.as_path())
     }
 
     /// `http://127.0.0.1:<port>`: the registry's own API is under `/apis/registry/v3`.
@@ -775,15 +834,34 @@ fn port_was_taken(registry: &SchemaRegistry, log_tail: &str) -> bool {
         .any(|t| t.contains("Address already in use") || t.contains("seems to be in use"))
 }
 
+/// The registry's plain ports.
+#[derive(Debug, Clone, Copy)]
+struct Ports {
+    http: u16,
+    management: u16,
+}
+
+/// Where HTTPS is served and with what.
+#[derive(Debug)]
+struct HttpsFiles {
+    port: u16,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
 /// The `java` arguments: heap, JVM options, the harness's settings, the caller's, `-jar`.
 fn jvm_arguments(
     builder: &SchemaRegistryBuilder,
     dir: &Path,
     archive: Option<&Path>,
-    port: u16,
-    management_port: u16,
+    ports: Ports,
+    https: Option<&HttpsFiles>,
     run_jar: &Path,
 ) -> Vec<String> {
+    let Ports {
+        http: port,
+        management: management_port,
+    } = ports;
     let mut args = vec![
         format!("-Xms{}m", builder.heap.initial_mb),
         format!("-Xmx{}m", builder.heap.max_mb),
@@ -831,6 +909,21 @@ fn jvm_arguments(
             access_log::PATTERN.into(),
         ),
     ];
+    if let Some(https) = https {
+        properties.extend([
+            ("quarkus.http.ssl-port".into(), https.port.to_string()),
+            (
+                "quarkus.http.ssl.certificate.files".into(),
+                https.cert.display().to_string(),
+            ),
+            (
+                "quarkus.http.ssl.certificate.key-files".into(),
+                https.key.display().to_string(),
+            ),
+            // Plain HTTP stays on: the harness's probes and markers use it.
+            ("quarkus.http.insecure-requests".into(), "enabled".into()),
+        ]);
+    }
     if let Some(user) = &builder.basic_auth {
         properties.extend([
             ("quarkus.http.auth.basic".into(), "true".into()),
@@ -866,8 +959,11 @@ mod tests {
             Some(Path::new(
                 "/cache/apicurio-registry-3.3.3/cds/registry-1.jsa",
             )),
-            18081,
-            19000,
+            Ports {
+                http: 18081,
+                management: 19000,
+            },
+            None,
             Path::new("/cache/apicurio-registry-3.3.3/quarkus-run.jar"),
         )
     }

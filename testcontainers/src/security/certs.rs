@@ -5,6 +5,8 @@
 //! - `server-keystore.pem`: the brokers' PKCS#8 key, their certificate (SAN `IP:127.0.0.1`
 //!   and `DNS:localhost`, extended key usage server) and the CA: what Kafka's
 //!   `ssl.keystore.type=PEM` reads (key first, then the chain); every node uses it;
+//! - `server-cert.pem` and `server-key.pem`: the same certificate (with the CA) and key in
+//!   files of their own, for servers that read them apart (the Schema Registry's HTTPS);
 //! - `wrong-host-keystore.pem`: the same for a certificate whose only name is
 //!   `DNS:wrong.example`, served on the `SSL_WRONG_HOST` listener, so a client checking
 //!   host names must refuse it;
@@ -69,6 +71,10 @@ pub(crate) struct CertFiles {
     pub(crate) ca: PemFile,
     pub(crate) other_ca: PemFile,
     pub(crate) server_keystore: PemFile,
+    /// The server certificate and the CA (for servers that read key and chain apart).
+    pub(crate) server_cert: PemFile,
+    /// The server's PKCS#8 key alone.
+    pub(crate) server_key: PemFile,
     pub(crate) wrong_host_keystore: PemFile,
     pub(crate) client_cert: PemFile,
     pub(crate) client_key: PemFile,
@@ -129,6 +135,13 @@ pub(crate) fn generate(dir: &Path) -> Result<CertFiles> {
         ca: write(dir, "ca.pem", ca.pem.clone(), false)?,
         other_ca: write(dir, "other-ca.pem", other_ca.pem.clone(), false)?,
         server_keystore: write(dir, "server-keystore.pem", keystore(&server, &ca), true)?,
+        server_cert: write(
+            dir,
+            "server-cert.pem",
+            format!("{}{}", server.cert, ca.pem),
+            false,
+        )?,
+        server_key: write(dir, "server-key.pem", server.key.clone(), true)?,
         wrong_host_keystore: write(
             dir,
             "wrong-host-keystore.pem",

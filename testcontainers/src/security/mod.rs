@@ -22,7 +22,7 @@
 //! - `shared/design/kafka-harness/SECURITY-NOTES.md`
 
 mod access;
-mod certs;
+pub(crate) mod certs;
 mod client;
 mod listeners;
 mod users;
