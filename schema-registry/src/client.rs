@@ -347,11 +347,7 @@ impl RegistryClient {
                 if let Some(body) = body {
                     request = request.header("Content-Type", CONTENT_TYPE).json(body);
                 }
-                request = match &config.auth {
-                    Auth::None => request,
-                    Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
-                    Auth::Bearer(token) => request.bearer_auth(token),
-                };
+                request = authorize(request, &config.auth);
                 let response = match request.send().await {
                     Ok(response) => response,
                     Err(e) => {
@@ -394,6 +390,15 @@ impl RegistryClient {
             elapsed: started.elapsed(),
             last,
         })
+    }
+}
+
+/// `request` with the credentials `auth` says.
+fn authorize(request: reqwest::RequestBuilder, auth: &Auth) -> reqwest::RequestBuilder {
+    match auth {
+        Auth::None => request,
+        Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
+        Auth::Bearer(token) => request.bearer_auth(token),
     }
 }
 
@@ -498,6 +503,31 @@ fn chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_go_in_the_authorization_header() {
+        let header = |auth: &Auth| {
+            let request = authorize(reqwest::Client::new().get("http://127.0.0.1:9/"), auth)
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"));
+            request
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(header(&Auth::None), None);
+        assert_eq!(
+            header(&Auth::Bearer("tok-123".into())).as_deref(),
+            Some("Bearer tok-123")
+        );
+        // "alice:s3cret" in base64.
+        let basic = Auth::Basic {
+            user: "alice".into(),
+            password: "s3cret".into(),
+        };
+        assert_eq!(header(&basic).as_deref(), Some("Basic YWxpY2U6czNjcmV0"));
+    }
 
     #[test]
     fn paths_are_appended_and_encoded() {

@@ -1,6 +1,6 @@
-//! A registry that fails: 5xx answers (a fault front in front of the real registry answers
-//! 503 for the first connections, then passes everything through), and a registry that
-//! stops answering (its JVM SIGSTOPped). Each is retried as documented and ends in an id or
+//! A registry that fails with 5xx answers (a fault front in front of the real registry
+//! answers 503 for the first connections, then passes everything through; a registry that
+//! stops answering is `registry_paused.rs`). Each is retried as documented and ends in an id or
 //! a typed error in bounded time, never a hang; records are queued only once the schema id
 //! is known, so none is lost: every one produced after recovery is acknowledged.
 
@@ -14,7 +14,6 @@ use kiel::serialize::TypedProducer;
 use kiel::Producer;
 use kiel_schema_registry::apache_avro::AvroSchema;
 use kiel_schema_registry::{AvroSerializer, Error, RegistryClient, RegistryConfig};
-use kiel_testcontainers::SchemaRegistry;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -212,42 +211,4 @@ async fn a_registry_that_keeps_answering_5xx_is_a_typed_error_after_the_retries(
     // Nothing can be serialized without the id: the typed error, nothing queued.
     let early = serializer.encode("readings-down", &reading(1));
     assert!(matches!(early, Err(Error::NotPrepared { .. })), "{early:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_registry_that_stops_answering_times_out_and_is_used_again_when_it_is_back() {
-    // Its own registry: pausing the shared one would stall the other tests.
-    let registry = SchemaRegistry::start()
-        .await
-        .unwrap_or_else(|e| panic!("this test needs a Schema Registry (Java 21+ and Maven): {e}"));
-    let client = client_with(
-        &registry.url(),
-        &[
-            ("request.timeout.ms", "400"),
-            ("max.retries", "2"),
-            ("retries.wait.ms", "50"),
-        ],
-    );
-    let serializer = AvroSerializer::<Reading>::derived(client.clone());
-    registry.pause().unwrap_or_else(|e| panic!("{e}"));
-    let started = Instant::now();
-    let result = serializer.prepare("readings-paused").await;
-    let elapsed = started.elapsed();
-    println!("paused registry: {elapsed:?}: {result:?}");
-    match &result {
-        Err(Error::Unavailable { attempts, .. }) => assert_eq!(*attempts, 3),
-        other => panic!("expected Unavailable, got {other:?}"),
-    }
-    // Three 400 ms timeouts and 50 + 100 ms of waits; never the default 30 s.
-    assert!(
-        elapsed >= Duration::from_millis(1_200) && elapsed < Duration::from_secs(5),
-        "{elapsed:?}"
-    );
-    registry.resume().unwrap_or_else(|e| panic!("{e}"));
-    let id = serializer
-        .prepare("readings-paused")
-        .await
-        .unwrap_or_else(|e| panic!("the resumed registry: {e}"));
-    println!("resumed: schema id {id}");
-    assert!(serializer.encode("readings-paused", &reading(2)).is_ok());
 }

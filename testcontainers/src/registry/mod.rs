@@ -60,8 +60,13 @@ const PORT_ATTEMPTS: u32 = 3;
 /// How often readiness is polled.
 const READY_POLL: Duration = Duration::from_millis(250);
 
-/// How long one readiness probe or marker request may take.
+/// How long one readiness probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the marker request of [`SchemaRegistry::requests`] may take: longer than a
+/// probe, since a busy 2-core machine (a second registry's JVM starting beside it) can hold
+/// an answer back for seconds, and a test asking for the requests should not fail for that.
+const MARKER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long [`SchemaRegistry::requests`] waits for its marker to reach the access log.
 const ACCESS_LOG_TIMEOUT: Duration = Duration::from_secs(10);
@@ -667,7 +672,7 @@ impl SchemaRegistry {
             "{CCOMPAT_PATH}/subjects?{}={tag}",
             access_log::HARNESS_PARAM
         );
-        http::get_status(self.port, &path, self.basic_auth(), PROBE_TIMEOUT)
+        http::get_status(self.port, &path, self.basic_auth(), MARKER_TIMEOUT)
             .await
             .map_err(|e| {
                 HarnessError::io(format!("sending a marker request to {}", self.url()), e)
