@@ -588,6 +588,35 @@ impl Accumulator {
         }
     }
 
+    /// Takes what never left: every batch not sent before (open ones closed), oldest first
+    /// per partition, and every record waiting for metadata. Batches sent before (waiting to
+    /// be retried) stay: the broker may have written them. For an aborted transaction.
+    pub(crate) fn take_never_sent(&mut self) -> (Vec<ProducerBatch>, Vec<PendingRecord>) {
+        let mut batches = Vec::new();
+        for (topic, queues) in &mut self.topics {
+            for (p, slot) in queues.iter_mut().enumerate() {
+                close_open(topic, p as i32, slot);
+                // Sent batches come first: sequence numbers are given in queue order.
+                let sent_before = slot
+                    .queue
+                    .iter()
+                    .take_while(|b| b.send.sequence.is_some() || b.send.attempts > 0)
+                    .count();
+                for batch in slot.queue.drain(sent_before..) {
+                    self.unsent_records -= batch.record_count() as usize;
+                    batches.push(batch);
+                }
+            }
+        }
+        let waiting: Vec<PendingRecord> = std::mem::take(&mut self.pending)
+            .into_values()
+            .flatten()
+            .collect();
+        self.unsent_records -= waiting.len();
+        self.pending_bytes = 0;
+        (batches, waiting)
+    }
+
     /// Takes everything: every batch (open ones closed), oldest first per partition, and
     /// every record waiting for metadata. For a producer that is going away.
     pub(crate) fn take_all(&mut self) -> (Vec<ProducerBatch>, Vec<PendingRecord>) {

@@ -168,6 +168,23 @@ pub enum Error {
     /// A serializer refused a value.
     #[error("serialization failed: {0}")]
     Serialization(Arc<dyn std::error::Error + Send + Sync>),
+    /// A transaction failed, or a transaction call did not fit its state: ask
+    /// [`TransactionError::is_abortable`](crate::TransactionError::is_abortable) and
+    /// [`is_fatal`](crate::TransactionError::is_fatal).
+    #[error(transparent)]
+    Transaction(#[from] crate::TransactionError),
+    /// A transaction coordinator (or a consumer group's coordinator) refused a request.
+    #[error(
+        "{request} for transactional.id `{transactional_id}` refused by the coordinator: {code}"
+    )]
+    Coordinator {
+        /// The request (AddPartitionsToTxn, EndTxn, ...).
+        request: &'static str,
+        /// The coordinator's error code.
+        code: ErrorCode,
+        /// The producer's `transactional.id`.
+        transactional_id: String,
+    },
 }
 
 impl Error {
@@ -185,7 +202,10 @@ impl Error {
     /// The Kafka error code behind this error, if a broker gave one.
     pub fn error_code(&self) -> Option<ErrorCode> {
         match self {
-            Self::Broker { code, .. } | Self::ProducerId(code) => Some(*code),
+            Self::Broker { code, .. } | Self::ProducerId(code) | Self::Coordinator { code, .. } => {
+                Some(*code)
+            }
+            Self::Transaction(e) => e.error_code(),
             Self::TopicNotFound { reason, .. } => Some(*reason),
             Self::DeliveryTimeout {
                 last_error: Some(e),

@@ -47,6 +47,7 @@ mod session;
 mod shared;
 mod time;
 mod topic;
+mod transaction;
 
 pub use config::{Acks, ProducerConfig};
 pub use delivery::DeliveryFuture;
@@ -55,6 +56,7 @@ pub use kiel_protocol::Compression;
 pub use producer::{Producer, ProducerBuilder};
 pub use record::{Header, Record, RecordMetadata, TimestampType};
 pub use topic::{validate_topic_name, MAX_TOPIC_NAME_LEN};
+pub use transaction::{ConsumerGroupMetadata, PartitionOffset, TransactionError};
 
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]

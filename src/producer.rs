@@ -51,6 +51,10 @@ use crate::partitioner::{Partitioner, PartitionerKind};
 use crate::record::{Record, RecordMetadata};
 use crate::shared::{Shared, TopicInterest};
 use crate::time::later;
+use crate::transaction::{
+    ConsumerGroupMetadata, OffsetCommit, PartitionOffset, TransactionError, TransactionManager,
+    Waiter,
+};
 
 struct Inner {
     shared: Arc<Shared>,
@@ -278,6 +282,116 @@ impl Producer {
         self.inner.shared.outstanding()
     }
 
+    // ---- transactions ----
+
+    /// Prepares a transactional producer (`transactional.id` set): finds the transaction
+    /// coordinator and gets the producer id and epoch. This fences any older producer with
+    /// the same `transactional.id` and ends its open transaction (committing one it had
+    /// asked to commit, aborting the rest). Call once, before the first transaction; waits
+    /// up to `max.block.ms` ([`Error::Timeout`]; calling it again waits for the same
+    /// answer).
+    ///
+    /// Errors: [`TransactionError::NotTransactional`] without `transactional.id`; a fatal
+    /// [`TransactionError`] when the coordinator refuses for good (authorization, an invalid
+    /// `transaction.timeout.ms`).
+    pub async fn init_transactions(&self) -> Result<()> {
+        self.transaction_call(|manager, waiter| manager.init(waiter))
+            .await
+    }
+
+    /// Opens a transaction: records produced from now until
+    /// [`Producer::commit_transaction`] or [`Producer::abort_transaction`] are written
+    /// atomically. Sends nothing by itself. Misuse (before `init_transactions`, or with a
+    /// transaction already open) is [`TransactionError::InvalidState`].
+    pub fn begin_transaction(&self) -> Result<()> {
+        self.inner
+            .shared
+            .lock_transaction()
+            .ok_or(Error::Transaction(TransactionError::NotTransactional))?
+            .begin()
+    }
+
+    /// Adds a consumer group's offsets to the open transaction (consume-transform-produce):
+    /// they are committed to the group exactly when the transaction commits, and never if
+    /// it aborts. `offsets` are the next offsets to read (the last processed + 1). Returns
+    /// once the group's coordinator holds them.
+    pub async fn send_offsets_to_transaction(
+        &self,
+        offsets: impl IntoIterator<Item = PartitionOffset>,
+        group: &ConsumerGroupMetadata,
+    ) -> Result<()> {
+        let offsets: Vec<PartitionOffset> = offsets.into_iter().collect();
+        if group.group_id.is_empty() {
+            return Err(Error::config("group_id", "the consumer group id is empty"));
+        }
+        if let Some(bad) = offsets.iter().find(|o| o.offset < 0 || o.partition < 0) {
+            return Err(Error::config(
+                "offsets",
+                format!(
+                    "{}-{} offset {}: partitions and offsets are never negative",
+                    bad.topic, bad.partition, bad.offset
+                ),
+            ));
+        }
+        for offset in &offsets {
+            crate::topic::validate_topic_name(&offset.topic)?;
+        }
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let commit = OffsetCommit {
+            group: group.clone(),
+            offsets,
+        };
+        self.transaction_call(move |manager, waiter| manager.send_offsets(commit, waiter))
+            .await
+    }
+
+    /// Commits the open transaction: sends every record produced in it (ignoring
+    /// `linger.ms`), waits for their acknowledgements, then has the coordinator commit.
+    /// Returns once the commit is complete; records and offsets then become visible to
+    /// `read_committed` consumers. Waits up to `max.block.ms` ([`Error::Timeout`]: the commit
+    /// goes on; call it again to wait for it).
+    ///
+    /// If a record of the transaction failed, the transaction cannot commit: the error is
+    /// an abortable [`TransactionError`]; call [`Producer::abort_transaction`].
+    pub async fn commit_transaction(&self) -> Result<()> {
+        self.transaction_call(|manager, waiter| manager.commit(waiter))
+            .await
+    }
+
+    /// Aborts the open (or failed) transaction: records not sent yet fail with
+    /// [`TransactionError::Aborted`], those sent get their answers, then the coordinator
+    /// aborts, and nothing of the transaction is visible to `read_committed` consumers.
+    /// Waits up to `max.block.ms`.
+    pub async fn abort_transaction(&self) -> Result<()> {
+        self.transaction_call(|manager, waiter| manager.abort(waiter))
+            .await
+    }
+
+    /// Hands a call to the transaction manager and waits (up to `max.block.ms`) for its
+    /// answer.
+    async fn transaction_call(
+        &self,
+        call: impl FnOnce(&mut TransactionManager, Waiter),
+    ) -> Result<()> {
+        let shared = &self.inner.shared;
+        let (waiter, answer) = oneshot::channel();
+        {
+            let mut manager = shared
+                .lock_transaction()
+                .ok_or(Error::Transaction(TransactionError::NotTransactional))?;
+            call(&mut manager, waiter);
+        }
+        shared.wake_driver.notify_one();
+        let max_block = shared.config.max_block;
+        match tokio::time::timeout_at(later(Instant::now(), max_block).into(), answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(Error::Closed),
+            Err(_) => Err(Error::Timeout(max_block)),
+        }
+    }
+
     /// Winds down: stops accepting records, sends everything queued, waits for every
     /// outcome (bounded by `delivery.timeout.ms`), then closes the connections. Other clones
     /// of this producer are closed too.
@@ -395,6 +509,19 @@ impl ProducerBuilder {
     /// set explicitly, in which case conflicting settings are an error).
     pub fn idempotence(mut self, enabled: bool) -> Self {
         self.config.enable_idempotence = Some(enabled);
+        self
+    }
+
+    /// `transactional.id`: makes the producer transactional (and idempotent). Default: none.
+    pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
+        self.config.transactional_id = Some(id.into());
+        self
+    }
+
+    /// `transaction.timeout.ms`: how long the coordinator lets a transaction stay open.
+    /// Default 60 s.
+    pub fn transaction_timeout(mut self, timeout: Duration) -> Self {
+        self.config.transaction_timeout = timeout;
         self
     }
 

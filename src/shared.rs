@@ -2,7 +2,10 @@
 //! partition counts `produce` needs, buffer-memory accounting, and the flush / close flags.
 //!
 //! `produce` only takes the accumulator's lock for the append itself; everything it needs to
-//! decide the partition (the topic's partitions) comes from a read-mostly map.
+//! decide the partition (the topic's partitions) comes from a read-mostly map. A
+//! transactional producer's `produce` also holds the transaction manager's lock (taken
+//! before the accumulator's, as the sender takes them), so no record slips in while a
+//! commit or abort begins.
 //!
 //! # References
 //! - Java `RecordAccumulator` / `BufferPool` (buffer.memory as backpressure)
@@ -27,6 +30,7 @@ use crate::delivery::{
 use crate::error::Error;
 use crate::partitioner::{Partitioner, TopicPartitions};
 use crate::record::{Record, RecordMetadata, TimestampType};
+use crate::transaction::{TransactionConfig, TransactionManager};
 
 /// Why the sender should (or need no longer) fetch a topic's metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +68,9 @@ pub(crate) struct Shared {
     closing: AtomicBool,
     /// Set by the driver when it has finished.
     pub closed: AtomicBool,
+    /// The transaction manager of a transactional producer (`transactional.id`). Lock it
+    /// before the accumulator, never after.
+    pub transaction: Option<Mutex<TransactionManager>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -89,7 +96,6 @@ impl Shared {
             Arc::clone(&buffers),
         );
         Arc::new(Self {
-            config,
             buffers,
             topic_interest: Mutex::new(Vec::new()),
             topics_published: Notify::new(),
@@ -104,7 +110,22 @@ impl Shared {
             flushes: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            transaction: config.transactional_id.as_ref().map(|id| {
+                Mutex::new(TransactionManager::new(TransactionConfig {
+                    transactional_id: id.as_str().into(),
+                    timeout: config.transaction_timeout,
+                    retry_backoff: config.retry_backoff,
+                }))
+            }),
+            config,
         })
+    }
+
+    /// The transaction manager, locked; `None` for a producer without `transactional.id`.
+    pub(crate) fn lock_transaction(&self) -> Option<MutexGuard<'_, TransactionManager>> {
+        self.transaction
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub(crate) fn lock_accumulator(&self) -> MutexGuard<'_, Accumulator> {
@@ -246,6 +267,10 @@ impl Shared {
     ) -> Result<Option<DeliveryFuture>, Error> {
         if self.is_closing() {
             return Err(Error::Closed);
+        }
+        let transaction = self.lock_transaction();
+        if let Some(manager) = &transaction {
+            manager.check_produce()?;
         }
         if !crate::topic::is_valid(topic) {
             return Err(Error::InvalidTopic(topic.to_owned()));

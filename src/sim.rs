@@ -269,7 +269,14 @@ impl SimCluster {
                     },
                 ];
                 let at = self.now + Duration::from_millis(2);
-                self.schedule(at, ConnectionEvent::Ready { id, api_versions });
+                self.schedule(
+                    at,
+                    ConnectionEvent::Ready {
+                        id,
+                        api_versions,
+                        transaction_version: None,
+                    },
+                );
             }
             Action::Close { id } => {
                 self.conns.remove(&id);

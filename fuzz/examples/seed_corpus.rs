@@ -20,7 +20,18 @@ use kiel_fuzz::{version_selector, TARGETS};
 use kiel_protocol::compression::{compress, Compression};
 use kiel_protocol::frame::encode_request;
 use kiel_protocol::header::ResponseHeader;
+use kiel_protocol::messages::add_offsets_to_txn::{
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse,
+};
+use kiel_protocol::messages::add_partitions_to_txn::{
+    AddPartitionsToTxnPartitionResult, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
+    AddPartitionsToTxnTopic, AddPartitionsToTxnTopicResult,
+};
 use kiel_protocol::messages::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
+use kiel_protocol::messages::end_txn::{EndTxnRequest, EndTxnResponse};
+use kiel_protocol::messages::find_coordinator::{
+    key_type, Coordinator, FindCoordinatorRequest, FindCoordinatorResponse,
+};
 use kiel_protocol::messages::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
 use kiel_protocol::messages::metadata::{
     MetadataBroker, MetadataPartition, MetadataRequest, MetadataResponse, MetadataTopic,
@@ -33,6 +44,10 @@ use kiel_protocol::messages::sasl_authenticate::{
     SaslAuthenticateRequest, SaslAuthenticateResponse,
 };
 use kiel_protocol::messages::sasl_handshake::{SaslHandshakeRequest, SaslHandshakeResponse};
+use kiel_protocol::messages::txn_offset_commit::{
+    TxnOffsetCommitPartition, TxnOffsetCommitPartitionResult, TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse, TxnOffsetCommitTopic, TxnOffsetCommitTopicResult,
+};
 use kiel_protocol::record::{BatchOptions, RecordBatchBuilder, RECORD_BATCH_OVERHEAD};
 use kiel_protocol::{Encode, Request};
 
@@ -207,6 +222,28 @@ fn golden_seeds(corpus: &mut Corpus, golden: &Path) -> Result<Vec<Vec<u8>>> {
             ("decode_api_versions_response", ApiVersionsRequest::VERSIONS)
         } else if stem.contains("metadata") {
             ("decode_metadata_response", MetadataRequest::VERSIONS)
+        } else if stem.contains("find_coordinator") {
+            (
+                "decode_find_coordinator_response",
+                FindCoordinatorRequest::VERSIONS,
+            )
+        } else if stem.contains("add_partitions_to_txn") {
+            (
+                "decode_add_partitions_to_txn_response",
+                AddPartitionsToTxnRequest::VERSIONS,
+            )
+        } else if stem.contains("add_offsets_to_txn") {
+            (
+                "decode_add_offsets_to_txn_response",
+                AddOffsetsToTxnRequest::VERSIONS,
+            )
+        } else if stem.contains("end_txn") {
+            ("decode_end_txn_response", EndTxnRequest::VERSIONS)
+        } else if stem.contains("txn_offset_commit") {
+            (
+                "decode_txn_offset_commit_response",
+                TxnOffsetCommitRequest::VERSIONS,
+            )
         } else if stem.contains("init_producer_id") {
             (
                 "decode_init_producer_id_response",
@@ -361,6 +398,147 @@ fn init_producer_id_seeds(corpus: &mut Corpus) -> Result<()> {
         corpus,
         "decode_init_producer_id_response",
         &[ok, loading],
+    )
+}
+
+fn transaction_seeds(corpus: &mut Corpus) -> Result<()> {
+    let found = FindCoordinatorResponse {
+        node_id: 1,
+        host: "127.0.0.1".to_owned(),
+        port: 9092,
+        ..FindCoordinatorResponse::default()
+    };
+    let batched = FindCoordinatorResponse {
+        coordinators: vec![
+            Coordinator {
+                key: "tx-1".to_owned(),
+                node_id: 1,
+                host: "127.0.0.1".to_owned(),
+                port: 9092,
+                error_code: 0,
+                error_message: None,
+            },
+            Coordinator {
+                key: "tx-2".to_owned(),
+                node_id: -1,
+                host: String::new(),
+                port: -1,
+                error_code: 15,
+                error_message: Some("The coordinator is not available.".to_owned()),
+            },
+        ],
+        ..FindCoordinatorResponse::default()
+    };
+    response_seeds::<FindCoordinatorRequest>(
+        corpus,
+        "decode_find_coordinator_response",
+        &[batched, found],
+    )?;
+    let added = AddPartitionsToTxnResponse {
+        results_by_topic: vec![AddPartitionsToTxnTopicResult {
+            name: "orders".to_owned(),
+            results_by_partition: vec![AddPartitionsToTxnPartitionResult {
+                partition_index: 0,
+                partition_error_code: 0,
+            }],
+        }],
+        ..AddPartitionsToTxnResponse::default()
+    };
+    response_seeds::<AddPartitionsToTxnRequest>(
+        corpus,
+        "decode_add_partitions_to_txn_response",
+        &[added, AddPartitionsToTxnResponse::default()],
+    )?;
+    let concurrent = AddOffsetsToTxnResponse {
+        throttle_time_ms: 0,
+        error_code: 51,
+    };
+    response_seeds::<AddOffsetsToTxnRequest>(
+        corpus,
+        "decode_add_offsets_to_txn_response",
+        &[AddOffsetsToTxnResponse::default(), concurrent],
+    )?;
+    let bumped = EndTxnResponse {
+        producer_id: 1000,
+        producer_epoch: 3,
+        ..EndTxnResponse::default()
+    };
+    response_seeds::<EndTxnRequest>(
+        corpus,
+        "decode_end_txn_response",
+        &[bumped, EndTxnResponse::default()],
+    )?;
+    let committed = TxnOffsetCommitResponse {
+        throttle_time_ms: 0,
+        topics: vec![TxnOffsetCommitTopicResult {
+            name: "orders".to_owned(),
+            partitions: vec![TxnOffsetCommitPartitionResult {
+                partition_index: 0,
+                error_code: 0,
+            }],
+        }],
+    };
+    response_seeds::<TxnOffsetCommitRequest>(
+        corpus,
+        "decode_txn_offset_commit_response",
+        &[committed, TxnOffsetCommitResponse::default()],
+    )?;
+    request_seeds(
+        corpus,
+        &[
+            FindCoordinatorRequest::for_keys(key_type::TRANSACTION, &["tx-1"], 0),
+            FindCoordinatorRequest::for_keys(key_type::TRANSACTION, &["tx-1", "tx-2"], 4),
+        ],
+    )?;
+    request_seeds(
+        corpus,
+        &[AddPartitionsToTxnRequest {
+            transactional_id: "tx-1".to_owned(),
+            producer_id: 1000,
+            producer_epoch: 0,
+            topics: vec![AddPartitionsToTxnTopic {
+                name: "orders".to_owned(),
+                partitions: vec![0, 1],
+            }],
+            transactions: Vec::new(),
+        }],
+    )?;
+    request_seeds(
+        corpus,
+        &[AddOffsetsToTxnRequest {
+            transactional_id: "tx-1".to_owned(),
+            producer_id: 1000,
+            producer_epoch: 0,
+            group_id: "readers".to_owned(),
+        }],
+    )?;
+    request_seeds(
+        corpus,
+        &[EndTxnRequest {
+            transactional_id: "tx-1".to_owned(),
+            producer_id: 1000,
+            producer_epoch: 0,
+            committed: true,
+        }],
+    )?;
+    request_seeds(
+        corpus,
+        &[TxnOffsetCommitRequest {
+            transactional_id: "tx-1".to_owned(),
+            group_id: "readers".to_owned(),
+            producer_id: 1000,
+            producer_epoch: 0,
+            topics: vec![TxnOffsetCommitTopic {
+                name: "orders".to_owned(),
+                partitions: vec![TxnOffsetCommitPartition {
+                    partition_index: 0,
+                    committed_offset: 42,
+                    committed_leader_epoch: -1,
+                    committed_metadata: Some(String::new()),
+                }],
+            }],
+            ..TxnOffsetCommitRequest::default()
+        }],
     )
 }
 
@@ -563,6 +741,7 @@ fn main() -> Result<()> {
     produce_response_seeds(&mut corpus)?;
     init_producer_id_seeds(&mut corpus)?;
     sasl_seeds(&mut corpus)?;
+    transaction_seeds(&mut corpus)?;
     request_seeds_all(&mut corpus)?;
     batch_and_codec_seeds(&mut corpus)?;
     frame_reader_seeds(&mut corpus, &frames)?;

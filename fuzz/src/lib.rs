@@ -27,9 +27,11 @@ mod records;
 pub use compression::{decompress_gzip, decompress_lz4, decompress_snappy, decompress_zstd};
 pub use frames::frame_reader;
 pub use messages::{
-    decode_api_versions_response, decode_init_producer_id_response, decode_metadata_response,
-    decode_produce_response, decode_requests, decode_sasl_authenticate_response,
-    decode_sasl_handshake_response,
+    decode_add_offsets_to_txn_response, decode_add_partitions_to_txn_response,
+    decode_api_versions_response, decode_end_txn_response, decode_find_coordinator_response,
+    decode_init_producer_id_response, decode_metadata_response, decode_produce_response,
+    decode_requests, decode_sasl_authenticate_response, decode_sasl_handshake_response,
+    decode_txn_offset_commit_response,
 };
 pub use records::{decode_record_batch, round_trip};
 
@@ -55,6 +57,23 @@ pub const TARGETS: &[(&str, Check)] = &[
     (
         "decode_sasl_authenticate_response",
         decode_sasl_authenticate_response,
+    ),
+    (
+        "decode_find_coordinator_response",
+        decode_find_coordinator_response,
+    ),
+    (
+        "decode_add_partitions_to_txn_response",
+        decode_add_partitions_to_txn_response,
+    ),
+    (
+        "decode_add_offsets_to_txn_response",
+        decode_add_offsets_to_txn_response,
+    ),
+    ("decode_end_txn_response", decode_end_txn_response),
+    (
+        "decode_txn_offset_commit_response",
+        decode_txn_offset_commit_response,
     ),
     ("decode_requests", decode_requests),
     ("decode_record_batch", decode_record_batch),

@@ -14,12 +14,17 @@ use bytes::{Bytes, BytesMut};
 use kiel_protocol::api::decode_exact;
 use kiel_protocol::frame::{decode_response, encode_request, peek_correlation_id, FrameReader};
 use kiel_protocol::header::RequestHeader;
+use kiel_protocol::messages::add_offsets_to_txn::AddOffsetsToTxnRequest;
+use kiel_protocol::messages::add_partitions_to_txn::AddPartitionsToTxnRequest;
 use kiel_protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use kiel_protocol::messages::end_txn::EndTxnRequest;
+use kiel_protocol::messages::find_coordinator::FindCoordinatorRequest;
 use kiel_protocol::messages::init_producer_id::InitProducerIdRequest;
 use kiel_protocol::messages::metadata::MetadataRequest;
 use kiel_protocol::messages::produce::ProduceRequest;
 use kiel_protocol::messages::sasl_authenticate::SaslAuthenticateRequest;
 use kiel_protocol::messages::sasl_handshake::SaslHandshakeRequest;
+use kiel_protocol::messages::txn_offset_commit::TxnOffsetCommitRequest;
 use kiel_protocol::record::{DecodeOptions, RecordBatch};
 use kiel_protocol::{ApiKey, Decode, Encode, Request};
 
@@ -129,6 +134,31 @@ pub fn decode_sasl_authenticate_response(data: &[u8]) -> bool {
     check_response::<SaslAuthenticateRequest>(data).is_some()
 }
 
+/// FindCoordinator responses (v0-v6), as [`check_response`].
+pub fn decode_find_coordinator_response(data: &[u8]) -> bool {
+    check_response::<FindCoordinatorRequest>(data).is_some()
+}
+
+/// AddPartitionsToTxn responses (v0-v5), as [`check_response`].
+pub fn decode_add_partitions_to_txn_response(data: &[u8]) -> bool {
+    check_response::<AddPartitionsToTxnRequest>(data).is_some()
+}
+
+/// AddOffsetsToTxn responses (v0-v4), as [`check_response`].
+pub fn decode_add_offsets_to_txn_response(data: &[u8]) -> bool {
+    check_response::<AddOffsetsToTxnRequest>(data).is_some()
+}
+
+/// EndTxn responses (v0-v5), as [`check_response`].
+pub fn decode_end_txn_response(data: &[u8]) -> bool {
+    check_response::<EndTxnRequest>(data).is_some()
+}
+
+/// TxnOffsetCommit responses (v0-v5), as [`check_response`].
+pub fn decode_txn_offset_commit_response(data: &[u8]) -> bool {
+    check_response::<TxnOffsetCommitRequest>(data).is_some()
+}
+
 /// Input: a request frame (header and body, no size prefix), as a broker would read it. The
 /// api key and version in the header pick the body's decoder; unknown keys only exercise the
 /// header decoder.
@@ -153,6 +183,19 @@ pub fn decode_requests(data: &[u8]) -> bool {
         }
         Some(ApiKey::SaslAuthenticate) => {
             check_request::<SaslAuthenticateRequest>(frame, version).is_some()
+        }
+        Some(ApiKey::FindCoordinator) => {
+            check_request::<FindCoordinatorRequest>(frame, version).is_some()
+        }
+        Some(ApiKey::AddPartitionsToTxn) => {
+            check_request::<AddPartitionsToTxnRequest>(frame, version).is_some()
+        }
+        Some(ApiKey::AddOffsetsToTxn) => {
+            check_request::<AddOffsetsToTxnRequest>(frame, version).is_some()
+        }
+        Some(ApiKey::EndTxn) => check_request::<EndTxnRequest>(frame, version).is_some(),
+        Some(ApiKey::TxnOffsetCommit) => {
+            check_request::<TxnOffsetCommitRequest>(frame, version).is_some()
         }
         _ => {
             for header_version in 0..=2 {

@@ -48,6 +48,8 @@ pub fn decode_record_batch(data: &[u8]) -> bool {
             );
             assert_eq!(batch.records.len(), header.records_count as usize);
             assert_eq!(verify_batch(&data[..input.len() - buf.len()]), Ok(header));
+            // A control batch's marker decodes or is an error, never a panic.
+            assert_eq!(batch.control_record().is_some(), batch.is_control);
         }
         Err(_) => assert_eq!(buf, input, "a failed decode consumed input"),
     }

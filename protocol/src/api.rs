@@ -18,12 +18,22 @@ pub enum ApiKey {
     Produce,
     /// Metadata (3).
     Metadata,
+    /// FindCoordinator (10).
+    FindCoordinator,
     /// SaslHandshake (17).
     SaslHandshake,
     /// ApiVersions (18).
     ApiVersions,
     /// InitProducerId (22).
     InitProducerId,
+    /// AddPartitionsToTxn (24).
+    AddPartitionsToTxn,
+    /// AddOffsetsToTxn (25).
+    AddOffsetsToTxn,
+    /// EndTxn (26).
+    EndTxn,
+    /// TxnOffsetCommit (28).
+    TxnOffsetCommit,
     /// SaslAuthenticate (36).
     SaslAuthenticate,
 }
@@ -34,9 +44,14 @@ impl ApiKey {
         match self {
             Self::Produce => 0,
             Self::Metadata => 3,
+            Self::FindCoordinator => 10,
             Self::SaslHandshake => 17,
             Self::ApiVersions => 18,
             Self::InitProducerId => 22,
+            Self::AddPartitionsToTxn => 24,
+            Self::AddOffsetsToTxn => 25,
+            Self::EndTxn => 26,
+            Self::TxnOffsetCommit => 28,
             Self::SaslAuthenticate => 36,
         }
     }
@@ -46,9 +61,14 @@ impl ApiKey {
         match code {
             0 => Some(Self::Produce),
             3 => Some(Self::Metadata),
+            10 => Some(Self::FindCoordinator),
             17 => Some(Self::SaslHandshake),
             18 => Some(Self::ApiVersions),
             22 => Some(Self::InitProducerId),
+            24 => Some(Self::AddPartitionsToTxn),
+            25 => Some(Self::AddOffsetsToTxn),
+            26 => Some(Self::EndTxn),
+            28 => Some(Self::TxnOffsetCommit),
             36 => Some(Self::SaslAuthenticate),
             _ => None,
         }
@@ -59,9 +79,14 @@ impl ApiKey {
         match self {
             Self::Produce => "Produce",
             Self::Metadata => "Metadata",
+            Self::FindCoordinator => "FindCoordinator",
             Self::SaslHandshake => "SaslHandshake",
             Self::ApiVersions => "ApiVersions",
             Self::InitProducerId => "InitProducerId",
+            Self::AddPartitionsToTxn => "AddPartitionsToTxn",
+            Self::AddOffsetsToTxn => "AddOffsetsToTxn",
+            Self::EndTxn => "EndTxn",
+            Self::TxnOffsetCommit => "TxnOffsetCommit",
             Self::SaslAuthenticate => "SaslAuthenticate",
         }
     }
@@ -185,12 +210,17 @@ pub fn decode_exact<T: Decode>(mut buf: Bytes, version: i16) -> Result<T, Decode
 mod tests {
     use super::*;
 
-    const ALL: [ApiKey; 6] = [
+    const ALL: [ApiKey; 11] = [
         ApiKey::Produce,
         ApiKey::Metadata,
+        ApiKey::FindCoordinator,
         ApiKey::SaslHandshake,
         ApiKey::ApiVersions,
         ApiKey::InitProducerId,
+        ApiKey::AddPartitionsToTxn,
+        ApiKey::AddOffsetsToTxn,
+        ApiKey::EndTxn,
+        ApiKey::TxnOffsetCommit,
         ApiKey::SaslAuthenticate,
     ];
 

@@ -86,6 +86,8 @@ pub struct ProducerConfig {
     pub(crate) delivery_timeout: Duration,
     pub(crate) max_in_flight: usize,
     pub(crate) enable_idempotence: Option<bool>,
+    pub(crate) transactional_id: Option<String>,
+    pub(crate) transaction_timeout: Duration,
     pub(crate) metadata_max_age: Duration,
     pub(crate) max_block: Duration,
     pub(crate) connect_timeout: Duration,
@@ -129,6 +131,8 @@ impl Default for ProducerConfig {
             delivery_timeout: Duration::from_secs(120),
             max_in_flight: 5,
             enable_idempotence: None,
+            transactional_id: None,
+            transaction_timeout: Duration::from_secs(60),
             metadata_max_age: Duration::from_secs(300),
             max_block: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
@@ -297,6 +301,18 @@ impl ProducerConfig {
         self.enable_idempotence
     }
 
+    /// `transactional.id`: makes the producer transactional (see
+    /// [`Producer::init_transactions`](crate::Producer::init_transactions)). Default: none.
+    pub fn transactional_id(&self) -> Option<&str> {
+        self.transactional_id.as_deref()
+    }
+
+    /// `transaction.timeout.ms`: how long the coordinator lets a transaction stay open
+    /// before it aborts it. Default 60 s.
+    pub fn transaction_timeout(&self) -> Duration {
+        self.transaction_timeout
+    }
+
     /// `metadata.max.age.ms`: metadata is refreshed at least this often. Default 5 min.
     pub fn metadata_max_age(&self) -> Duration {
         self.metadata_max_age
@@ -344,6 +360,7 @@ impl ProducerConfig {
     pub fn idempotence(&self) -> bool {
         match self.enable_idempotence {
             Some(explicit) => explicit,
+            None if self.transactional_id.is_some() => true,
             None => self.acks == Acks::All && self.max_in_flight <= 5 && self.retries > 0,
         }
     }
@@ -416,11 +433,28 @@ impl ProducerConfig {
                 .validate_level(level)
                 .map_err(|e| Error::config("compression.level", e.to_string()))?;
         }
-        if self.enable_idempotence == Some(true) {
+        if self.transactional_id.is_some() {
+            if self.enable_idempotence == Some(false) {
+                return Err(Error::config(
+                    "enable.idempotence",
+                    "a transactional producer is idempotent; remove enable.idempotence=false \
+                     or transactional.id",
+                ));
+            }
+            let ms = self.transaction_timeout.as_millis();
+            if ms == 0 || ms > i32::MAX as u128 {
+                return Err(Error::config(
+                    "transaction.timeout.ms",
+                    "must be between 1 and 2147483647 ms",
+                ));
+            }
+        }
+        if self.enable_idempotence == Some(true) || self.transactional_id.is_some() {
             if self.acks != Acks::All {
                 return Err(Error::config(
                     "enable.idempotence",
-                    "idempotence needs acks=all; set acks=all or enable.idempotence=false",
+                    "idempotence (and transactions) need acks=all; set acks=all or \
+                     enable.idempotence=false",
                 ));
             }
             if self.max_in_flight > 5 {

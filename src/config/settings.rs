@@ -273,6 +273,31 @@ pub(super) const SETTINGS: &[Setting] = &[
         show: |c| c.idempotence().to_string(),
     },
     Setting {
+        name: "transactional.id",
+        aliases: &[],
+        default: "",
+        description: "makes the producer transactional under this id (init_transactions, begin, commit)",
+        apply: |c, k, v| {
+            let id = v.trim();
+            if id.is_empty() {
+                c.transactional_id = None;
+            } else if id.len() > i16::MAX as usize {
+                return Err(Error::config(k, "longer than 32767 bytes"));
+            } else {
+                c.transactional_id = Some(id.to_owned());
+            }
+            Ok(())
+        },
+        show: |c| c.transactional_id.clone().unwrap_or_default(),
+    },
+    duration_setting!(
+        "transaction.timeout.ms",
+        [],
+        "60000",
+        "how long the coordinator lets a transaction stay open before aborting it",
+        transaction_timeout
+    ),
+    Setting {
         name: "retries",
         aliases: &["message.send.max.retries"],
         default: "2147483647",

@@ -90,6 +90,9 @@ async fn read_frame<S: AsyncRead + Unpin>(
 /// login how long the session lasts (KIP-368; `None` without a limit).
 pub(crate) struct Established {
     pub api_versions: Vec<ApiVersion>,
+    /// The cluster's finalized `transaction.version` feature level (KIP-890: 2 means
+    /// partitions join a transaction with their first Produce), if the broker says.
+    pub transaction_version: Option<i16>,
     pub session_lifetime: Option<Duration>,
 }
 
@@ -101,13 +104,14 @@ pub(crate) async fn establish<S: AsyncRead + AsyncWrite + Unpin>(
     config: &ConnectionConfig,
     reader: &FrameReader,
 ) -> Result<Established, ConnectionError> {
-    let api_versions = api_versions(stream, buf, config, reader).await?;
+    let (api_versions, transaction_version) = api_versions(stream, buf, config, reader).await?;
     let session_lifetime = match &config.sasl {
         Some(login) => authenticate(stream, buf, config, reader, &api_versions, login).await?,
         None => None,
     };
     Ok(Established {
         api_versions,
+        transaction_version,
         session_lifetime,
     })
 }
@@ -245,12 +249,15 @@ pub(crate) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// The finalized feature that says which transaction protocol the cluster runs (KIP-890).
+const TRANSACTION_VERSION_FEATURE: &str = "transaction.version";
+
 async fn api_versions<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     buf: &mut BytesMut,
     config: &ConnectionConfig,
     reader: &FrameReader,
-) -> Result<Vec<ApiVersion>, ConnectionError> {
+) -> Result<(Vec<ApiVersion>, Option<i16>), ConnectionError> {
     let mut version = ApiVersionsRequest::VERSIONS.max;
     for _ in 0..3 {
         let request = ApiVersionsRequest {
@@ -276,7 +283,18 @@ async fn api_versions<S: AsyncRead + AsyncWrite + Unpin>(
         let (response, _used) = ApiVersionsResponse::decode_with_fallback(frame, version)
             .map_err(|e| ConnectionError::Protocol(format!("ApiVersions response: {e}")))?;
         match response.error_code {
-            0 => return Ok(response.api_keys),
+            0 => {
+                let transaction_version = (response.finalized_features_epoch >= 0)
+                    .then(|| {
+                        response
+                            .finalized_features
+                            .iter()
+                            .find(|f| f.name == TRANSACTION_VERSION_FEATURE)
+                            .map(|f| f.max_version_level)
+                    })
+                    .flatten();
+                return Ok((response.api_keys, transaction_version));
+            }
             35 => {
                 // UNSUPPORTED_VERSION: retry with the broker's highest ApiVersions version.
                 version = response

@@ -49,6 +49,8 @@ pub(crate) enum ConnectionEvent {
     Ready {
         id: ConnectionId,
         api_versions: Vec<ApiVersion>,
+        /// The cluster's finalized `transaction.version`, if the broker said.
+        transaction_version: Option<i16>,
     },
     /// A response frame (after the size prefix) for `correlation_id`.
     Response {
@@ -306,6 +308,7 @@ impl Setup<'_> {
             .send(ConnectionEvent::Ready {
                 id,
                 api_versions: established.api_versions,
+                transaction_version: established.transaction_version,
             })
             .is_err()
         {

@@ -99,7 +99,14 @@ impl Sender {
     /// Applies one event from a connection.
     pub(crate) fn handle_event(&mut self, event: ConnectionEvent, now: Instant) {
         match event {
-            ConnectionEvent::Ready { id, api_versions } => {
+            ConnectionEvent::Ready {
+                id,
+                api_versions,
+                transaction_version,
+            } => {
+                if let Some(mut manager) = self.shared.lock_transaction() {
+                    manager.set_cluster_transaction_version(transaction_version);
+                }
                 if let Some(endpoint) = self.by_id.get(&id).cloned() {
                     let versions = Versions::from(&api_versions);
                     if versions.produce.is_none() {
@@ -225,6 +232,9 @@ impl Sender {
             }
             InFlightKind::Metadata { .. } => self.cluster.refresh_failed(),
             InFlightKind::InitProducerId { .. } => self.session.identity_failed(now),
+            InFlightKind::Transaction { .. } => {
+                self.transaction_answered(crate::transaction::TxnAnswer::Lost, now);
+            }
         }
     }
 

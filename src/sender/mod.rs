@@ -21,10 +21,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
+use kiel_protocol::messages::add_offsets_to_txn::AddOffsetsToTxnRequest;
+use kiel_protocol::messages::add_partitions_to_txn::AddPartitionsToTxnRequest;
 use kiel_protocol::messages::api_versions::{self, ApiVersion};
+use kiel_protocol::messages::end_txn::EndTxnRequest;
+use kiel_protocol::messages::find_coordinator::FindCoordinatorRequest;
 use kiel_protocol::messages::init_producer_id::InitProducerIdRequest;
 use kiel_protocol::messages::metadata::MetadataRequest;
 use kiel_protocol::messages::produce::ProduceRequest;
+use kiel_protocol::messages::txn_offset_commit::TxnOffsetCommitRequest;
 use kiel_protocol::Request;
 
 use crate::batch::ProducerBatch;
@@ -38,6 +43,7 @@ use crate::shared::Shared;
 mod connections;
 mod produce;
 mod requests;
+mod transaction;
 
 /// Something the driver must do.
 #[derive(Debug)]
@@ -61,6 +67,11 @@ struct Versions {
     produce: Option<i16>,
     metadata: Option<i16>,
     init_producer_id: Option<i16>,
+    find_coordinator: Option<i16>,
+    add_partitions_to_txn: Option<i16>,
+    add_offsets_to_txn: Option<i16>,
+    txn_offset_commit: Option<i16>,
+    end_txn: Option<i16>,
 }
 
 fn negotiate(
@@ -94,6 +105,31 @@ impl Versions {
                 api_versions,
                 InitProducerIdRequest::API_KEY.code(),
                 InitProducerIdRequest::VERSIONS,
+            ),
+            find_coordinator: negotiate(
+                api_versions,
+                FindCoordinatorRequest::API_KEY.code(),
+                FindCoordinatorRequest::VERSIONS,
+            ),
+            add_partitions_to_txn: negotiate(
+                api_versions,
+                AddPartitionsToTxnRequest::API_KEY.code(),
+                AddPartitionsToTxnRequest::VERSIONS,
+            ),
+            add_offsets_to_txn: negotiate(
+                api_versions,
+                AddOffsetsToTxnRequest::API_KEY.code(),
+                AddOffsetsToTxnRequest::VERSIONS,
+            ),
+            txn_offset_commit: negotiate(
+                api_versions,
+                TxnOffsetCommitRequest::API_KEY.code(),
+                TxnOffsetCommitRequest::VERSIONS,
+            ),
+            end_txn: negotiate(
+                api_versions,
+                EndTxnRequest::API_KEY.code(),
+                EndTxnRequest::VERSIONS,
             ),
         }
     }
@@ -131,6 +167,11 @@ enum InFlightKind {
     },
     InitProducerId {
         version: i16,
+    },
+    /// A transaction manager's request.
+    Transaction {
+        version: i16,
+        request: crate::transaction::TxnRequest,
     },
 }
 
@@ -254,7 +295,9 @@ impl Sender {
     /// Whether everything has been sent and answered (used to finish a close), as of the
     /// last [`Self::poll`].
     pub(crate) fn idle(&self) -> bool {
-        self.session.nothing_in_flight() && self.unsent.empty
+        self.session.nothing_in_flight()
+            && self.unsent.empty
+            && !self.shared.lock_transaction().is_some_and(|t| t.busy())
     }
 
     /// Fails everything still held with [`Error::Closed`]: requests in flight, queued and
@@ -288,6 +331,7 @@ impl Sender {
             tracing::debug!(?bump, "sequences restart");
         }
         self.init_producer_id(now, &mut actions);
+        self.transaction_requests(now, &mut actions);
         self.send_batches(now, &mut actions);
         actions
     }
@@ -313,6 +357,7 @@ impl Sender {
             refresh,
             backoffs,
             self.session.next_wakeup(),
+            self.shared.lock_transaction().and_then(|t| t.next_wakeup()),
         ]
         .into_iter()
         .flatten()

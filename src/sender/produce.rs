@@ -67,12 +67,21 @@ impl Sender {
         let mut first_of_request: BTreeSet<i32> = BTreeSet::new();
         let cluster = &self.cluster;
         let session = &self.session;
+        // The transaction manager's lock first, then the accumulator's (as produce takes them).
+        let mut transaction = self.shared.lock_transaction();
+        let flushing = flushing || transaction.as_ref().is_some_and(|t| t.flushing());
         let drained =
             self.shared
                 .lock_accumulator()
                 .drain(now, flushing, |topic, partition, view| {
                     if !sending {
                         return None;
+                    }
+                    if let Some(manager) = transaction.as_mut() {
+                        // A partition's batches go once it is in the transaction.
+                        if !manager.may_send(&(Arc::clone(topic), partition)) {
+                            return None;
+                        }
                     }
                     let leader = cluster.leader_for(topic, partition)?;
                     if !ready_brokers.contains(&leader) {
@@ -89,6 +98,7 @@ impl Sender {
                     *left = left.saturating_sub(size + 64);
                     Some((index, leader))
                 });
+        drop(transaction);
         self.unsent.next_ready_at = drained.next_ready_at;
         self.unsent.next_expiry_at = drained.next_expiry_at;
         self.unsent.empty = drained.empty;
@@ -140,6 +150,7 @@ impl Sender {
             producer_id: stamp.producer_id,
             producer_epoch: stamp.producer_epoch,
             base_sequence: stamp.base_sequence,
+            transactional: self.shared.transaction.is_some(),
             ..BatchOptions::default()
         };
         let (data, spare) = builder.finish_reclaiming(&options)?;
@@ -163,7 +174,14 @@ impl Sender {
             self.shared.lock_accumulator().requeue_front(batches);
             return;
         };
-        let (id, version) = (*id, versions.produce.unwrap_or(3));
+        let (id, mut version) = (*id, versions.produce.unwrap_or(3));
+        let (transactional_id, v2) = match self.shared.lock_transaction() {
+            Some(t) => (Some(t.transactional_id().to_string()), t.v2()),
+            None => (None, false),
+        };
+        if transactional_id.is_some() && !v2 {
+            version = version.min(super::transaction::CLASSIC_PRODUCE);
+        }
         if self.config.compression == Compression::Zstd && version < 7 {
             // zstd needs Produce v7 (Kafka 2.1); this broker is older.
             let error = Error::UnsupportedBroker {
@@ -205,7 +223,7 @@ impl Sender {
             }
         }
         let request = ProduceRequest {
-            transactional_id: None,
+            transactional_id,
             acks: self.config.acks.wire_value(),
             timeout_ms: self
                 .config
@@ -214,6 +232,15 @@ impl Sender {
                 .min(i32::MAX as u128) as i32,
             topics,
         };
+        if v2 {
+            if let Some(mut manager) = self.shared.lock_transaction() {
+                let partitions: Vec<_> = ok
+                    .iter()
+                    .map(|b| (Arc::clone(&b.topic), b.partition))
+                    .collect();
+                manager.sent(partitions.iter());
+            }
+        }
         let kind = InFlightKind::Produce {
             batches: ok,
             version,
@@ -370,6 +397,9 @@ impl Sender {
         let count = batch.record_count() as usize;
         let reserved = batch.reserved;
         let data = batch.data.take();
+        if let (Err(error), Some(mut manager)) = (&result, self.shared.lock_transaction()) {
+            manager.batch_failed(error);
+        }
         batch.guard.complete(result);
         if let Some(data) = data {
             self.shared.buffers.give_bytes(data);

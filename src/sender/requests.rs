@@ -89,6 +89,9 @@ impl Sender {
                     }
                 }
             }
+            InFlightKind::Transaction { version, request } => {
+                self.handle_transaction_response(id, correlation_id, version, request, frame, now);
+            }
             InFlightKind::Produce { batches, version } => {
                 match decode_response::<ProduceRequest>(frame, version, correlation_id) {
                     Ok(response) => self.handle_produce_response(batches, &response, now),
@@ -189,7 +192,8 @@ impl Sender {
     }
 
     pub(super) fn init_producer_id(&mut self, now: Instant, actions: &mut Vec<Action>) {
-        if !self.session.wants_identity(now) {
+        // A transactional producer's id comes from its coordinator (init_transactions).
+        if self.shared.transaction.is_some() || !self.session.wants_identity(now) {
             return;
         }
         let Some((endpoint, id, versions)) = self.any_ready() else {
@@ -222,7 +226,7 @@ impl Sender {
 
     /// Encodes `request` into one buffer and sends it (Metadata, InitProducerId).
     #[allow(clippy::too_many_arguments)]
-    fn send_request<R: Request>(
+    pub(super) fn send_request<R: Request>(
         &mut self,
         endpoint: Endpoint,
         id: ConnectionId,

@@ -92,6 +92,9 @@ pub(crate) enum Bump {
 #[derive(Debug, Clone)]
 pub(crate) struct SessionConfig {
     pub idempotent: bool,
+    /// A transactional producer: its epoch is the coordinator's to change, never bumped
+    /// here, and fencing fails a batch instead of asking for a new producer id.
+    pub transactional: bool,
     /// Batches in flight per partition.
     pub max_in_flight_per_partition: usize,
     pub retries: u32,
@@ -106,6 +109,7 @@ impl SessionConfig {
         let idempotent = config.idempotence();
         Self {
             idempotent,
+            transactional: config.transactional_id.is_some(),
             max_in_flight_per_partition: if idempotent {
                 config.max_in_flight.min(5)
             } else {
@@ -275,6 +279,20 @@ impl ProducerSession {
         self.identity = Some(identity);
     }
 
+    /// The transaction coordinator ended a transaction with a new epoch (transaction
+    /// version 2 bumps it at every transaction end): sequences start again at 0 under it.
+    /// Nothing of the old epoch is in flight then (a transaction ends when every record
+    /// has its outcome).
+    pub(crate) fn new_epoch(&mut self, identity: ProducerIdentity) {
+        self.generation = self.generation.wrapping_add(1);
+        for state in self.partitions.values_mut() {
+            state.next_sequence = 0;
+            state.acked_sequence = None;
+        }
+        self.identity_request = IdentityRequest::Idle;
+        self.identity = Some(identity);
+    }
+
     /// When the session next has something to do by itself (a producer id retry).
     pub(crate) fn next_wakeup(&self) -> Option<Instant> {
         match self.identity_request {
@@ -420,6 +438,22 @@ impl ProducerSession {
                 self.retry(batch, error, false, now)
             }
             Answer::Refused { code, error, .. }
+                if self.config.transactional
+                    && matches!(
+                        code,
+                        ErrorCode::InvalidProducerEpoch
+                            | ErrorCode::ProducerFenced
+                            | ErrorCode::TransactionalIdAuthorizationFailed
+                            | ErrorCode::OutOfOrderSequenceNumber
+                            | ErrorCode::UnknownProducerId
+                    ) =>
+            {
+                // Fenced, or the broker lost this producer's state: the transaction fails
+                // (for good when fenced); its coordinator, not this session, moves the epoch.
+                self.set_doubt(batch, false);
+                self.fail(batch, error)
+            }
+            Answer::Refused { code, error, .. }
                 if sequenced
                     && matches!(
                         code,
@@ -555,6 +589,11 @@ impl ProducerSession {
     /// Asks for an epoch bump (or a new producer id) once in-doubt batches are resolved.
     fn request_bump(&mut self, bump: Bump, reason: &str) {
         if !self.config.idempotent {
+            return;
+        }
+        if self.config.transactional {
+            // Only the transaction coordinator gives a transactional producer a new epoch.
+            tracing::warn!(reason, "sequence gap in a transaction: it must be aborted");
             return;
         }
         tracing::info!(?bump, reason, "producer epoch bump requested");

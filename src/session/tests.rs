@@ -18,6 +18,7 @@ const LEADER: i32 = 1;
 fn config() -> SessionConfig {
     SessionConfig {
         idempotent: true,
+        transactional: false,
         max_in_flight_per_partition: 5,
         retries: u32::MAX,
         acks_none: false,

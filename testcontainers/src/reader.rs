@@ -237,6 +237,46 @@ impl KafkaCluster {
         self.note(result)
     }
 
+    /// The offsets consumer group `group` has committed, by topic and partition, read with
+    /// Kafka's consumer-groups tool (`kafka-consumer-groups.sh --describe --offsets`). A
+    /// partition without a committed offset is left out; a group that does not exist gives
+    /// an empty map.
+    pub async fn committed_offsets(
+        &self,
+        group: &str,
+    ) -> Result<std::collections::BTreeMap<(String, i32), i64>> {
+        let result = async {
+            let args: Vec<OsString> = vec![
+                "--bootstrap-server".into(),
+                self.live_addresses().join(",").into(),
+                "--describe".into(),
+                "--offsets".into(),
+                "--group".into(),
+                group.into(),
+            ];
+            let tools = self.tool_runner().await?;
+            let output = tools
+                .run(
+                    "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+                    args,
+                    &tool_jvm_options(),
+                    &format!("group-offsets-{}", sanitize(group)),
+                    TOOL_STARTUP_ALLOWANCE,
+                )
+                .await?;
+            let text = std::fs::read_to_string(&output.stdout)
+                .map_err(|e| HarnessError::io(format!("reading {}", output.stdout.display()), e))?;
+            let stderr = std::fs::read_to_string(&output.stderr).unwrap_or_default();
+            if stderr.contains("does not exist") || text.contains("does not exist") {
+                return Ok(std::collections::BTreeMap::new());
+            }
+            output.check("ConsumerGroupCommand")?;
+            Ok(parse_group_offsets(&text, group))
+        }
+        .await;
+        self.note(result)
+    }
+
     /// Runs Kafka's `ProducerPerformance`: `records` records of `record_size` random bytes
     /// to `topic` as fast as possible, with the producer properties given (e.g.
     /// `("acks", "all")`; `bootstrap.servers` is set by the harness). The tool runs with
@@ -539,5 +579,41 @@ mod tests {
         assert_eq!(client_config_option(&v("4.1.2"), old), old);
         assert_eq!(client_config_option(&v("4.2.0"), old), "--command-config");
         assert_eq!(client_config_option(&v("4.4.0"), old), "--command-config");
+    }
+}
+
+/// The committed offsets in ConsumerGroupCommand's `--describe --offsets` table: rows of
+/// `GROUP TOPIC PARTITION CURRENT-OFFSET ...`, where `-` is no committed offset.
+fn parse_group_offsets(text: &str, group: &str) -> std::collections::BTreeMap<(String, i32), i64> {
+    let mut offsets = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if let [g, topic, partition, current, ..] = fields.as_slice() {
+            if *g != group {
+                continue;
+            }
+            if let (Ok(partition), Ok(current)) = (partition.parse::<i32>(), current.parse::<i64>())
+            {
+                offsets.insert(((*topic).to_owned(), partition), current);
+            }
+        }
+    }
+    offsets
+}
+
+#[cfg(test)]
+mod group_offsets_tests {
+    use super::parse_group_offsets;
+
+    #[test]
+    fn reads_committed_offsets_and_skips_the_rest() {
+        let text = "\nConsumer group 'g' has no active members.\n\n\
+            GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID\n\
+            g     in    0         42             100            58  -           -    -\n\
+            g     in    1         -              7              -   -           -    -\n\
+            other in    2         5              9              4   -           -    -\n";
+        let offsets = parse_group_offsets(text, "g");
+        assert_eq!(offsets.len(), 1);
+        assert_eq!(offsets[&("in".to_owned(), 0)], 42);
     }
 }

@@ -53,13 +53,18 @@
 //! - Message JSON schemas in apache/kafka `clients/src/main/resources/common/message/`
 //! - KIP-482 (flexible versions)
 
+pub mod add_offsets_to_txn;
+pub mod add_partitions_to_txn;
 pub mod api_versions;
 mod common;
+pub mod end_txn;
+pub mod find_coordinator;
 pub mod init_producer_id;
 pub mod metadata;
 pub mod produce;
 pub mod sasl_authenticate;
 pub mod sasl_handshake;
+pub mod txn_offset_commit;
 
 #[cfg(test)]
 mod test_util;

@@ -26,6 +26,8 @@
 //!   [`patch_producer_state`] rewrites producer id, epoch and base sequence (with a fresh
 //!   CRC) after an idempotent epoch bump.
 //! - [`RecordBatch::decode`] / [`RecordBatch::decode_all`] decode and validate batches.
+//! - [`ControlRecord`] reads the transaction markers of control batches
+//!   ([`RecordBatch::control_record`]).
 //! - [`increment_sequence`] adds to a producer sequence, wrapping at `i32::MAX` to 0.
 //!
 //! [`finish`]: RecordBatchBuilder::finish
@@ -37,6 +39,7 @@
 //! - KIP-98 (RecordBatch v2, idempotent and transactional producer)
 
 mod builder;
+mod control;
 mod decoder;
 mod header;
 mod headers;
@@ -47,6 +50,7 @@ mod sequence;
 mod tests;
 
 pub use builder::{record_size, BatchOptions, RecordBatchBuilder};
+pub use control::{ControlRecord, ControlRecordType};
 pub use decoder::{DecodeOptions, RecordBatch, DEFAULT_MAX_DECOMPRESSED_BYTES};
 pub use header::{
     patch_producer_state, verify_batch, BatchHeader, TimestampType, LOG_OVERHEAD, MAGIC,

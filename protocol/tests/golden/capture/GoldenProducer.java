@@ -4,6 +4,10 @@
 //                                            sends RECORDS below to partition 0 as ONE batch;
 //                                            with a SASL mechanism (PLAIN, SCRAM-SHA-256, ...)
 //                                            over SASL_PLAINTEXT
+//   transact <bootstrap> <topic> <transactional id> <group id>
+//                                            one committed transaction (two records and the
+//                                            group's offset 42 for <topic>-0) and one aborted
+//                                            transaction (one record)
 //   decode <frames dir>                      prints, for every frame record_proxy.py wrote, the
 //                                            header and body as this kafka-clients version's
 //                                            generated message classes read them (toString())
@@ -14,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Future;
@@ -22,9 +27,12 @@ import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.message.ApiMessageType;
@@ -132,6 +140,37 @@ public class GoldenProducer {
         }
     }
 
+    // A committed transaction that also commits the group's offset 42 for <topic>-0
+    // (sendOffsetsToTransaction: AddOffsetsToTxn, TxnOffsetCommit), then an aborted one.
+    static void transact(String bootstrap, String topic, String transactionalId, String group) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("client.id", "kiel-golden");
+        p.put("transactional.id", transactionalId);
+        p.put("transaction.timeout.ms", "60000");
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        List<ProducerRecord<byte[], byte[]>> records = records(topic);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (ProducerRecord<byte[], byte[]> r : records.subList(0, 2)) {
+                RecordMetadata m = producer.send(r).get();
+                System.out.println("sent " + m.topic() + "-" + m.partition() + "@" + m.offset());
+            }
+            producer.sendOffsetsToTransaction(
+                Collections.singletonMap(new TopicPartition(topic, 0), new OffsetAndMetadata(42L, "golden")),
+                new ConsumerGroupMetadata(group));
+            producer.commitTransaction();
+            System.out.println("committed");
+            producer.beginTransaction();
+            RecordMetadata m = producer.send(records.get(2)).get();
+            System.out.println("sent " + m.topic() + "-" + m.partition() + "@" + m.offset());
+            producer.abortTransaction();
+            System.out.println("aborted");
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         if (mode.equals("decode")) {
@@ -155,6 +194,10 @@ public class GoldenProducer {
                         t.name(), id.getMostSignificantBits(), id.getLeastSignificantBits()));
                 }
             }
+            return;
+        }
+        if (mode.equals("transact")) {
+            transact(bootstrap, args[2], args[3], args[4]);
             return;
         }
         String topic = args[2];

@@ -100,17 +100,20 @@ done
 run_cp() { echo "$WORK/classes-$1:$WORK/client-libs-$1/*"; }
 
 # run name, kafka-clients version, topic, compression.type, acks, enable.idempotence, SASL
-# mechanism (- for the PLAINTEXT listener)
+# mechanism (- for the PLAINTEXT listener), mode (produce: one batch; transact: a committed
+# transaction with offsets and an aborted one, GoldenProducer transact)
 ALL_RUNS=(
-    "idempotent-none 4.0.1 golden-none none all true -"
-    "idempotent-gzip 4.0.1 golden-gzip gzip all true -"
-    "idempotent-snappy 4.0.1 golden-snappy snappy all true -"
-    "idempotent-lz4 4.0.1 golden-lz4 lz4 all true -"
-    "idempotent-zstd 4.0.1 golden-zstd zstd all true -"
-    "acks1-none 4.0.1 golden-acks1 none 1 false -"
-    "client39-idempotent-none 3.9.1 golden-client39 none all true -"
-    "sasl-plain 4.0.1 golden-sasl-plain none all true PLAIN"
-    "sasl-scram-sha-256 4.0.1 golden-sasl-scram none all true SCRAM-SHA-256"
+    "idempotent-none 4.0.1 golden-none none all true - produce"
+    "idempotent-gzip 4.0.1 golden-gzip gzip all true - produce"
+    "idempotent-snappy 4.0.1 golden-snappy snappy all true - produce"
+    "idempotent-lz4 4.0.1 golden-lz4 lz4 all true - produce"
+    "idempotent-zstd 4.0.1 golden-zstd zstd all true - produce"
+    "acks1-none 4.0.1 golden-acks1 none 1 false - produce"
+    "client39-idempotent-none 3.9.1 golden-client39 none all true - produce"
+    "sasl-plain 4.0.1 golden-sasl-plain none all true PLAIN produce"
+    "sasl-scram-sha-256 4.0.1 golden-sasl-scram none all true SCRAM-SHA-256 produce"
+    "transactional 4.0.1 golden-txn none all true - transact"
+    "client39-transactional 3.9.1 golden-txn39 none all true - transact"
 )
 RUNS=()
 for run in "${ALL_RUNS[@]}"; do
@@ -128,7 +131,7 @@ java -cp "$(run_cp 4.0.1)" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
 cat "$WORK/topics.out"
 
 for run in "${RUNS[@]}"; do
-    read -r name client topic codec acks idem mechanism <<<"$run"
+    read -r name client topic codec acks idem mechanism mode <<<"$run"
     echo "== run $name: kafka-clients $client topic=$topic compression=$codec acks=$acks idempotence=$idem" \
         "sasl=$mechanism"
     mkdir -p "$WORK/runs/$name"
@@ -148,14 +151,22 @@ for run in "${RUNS[@]}"; do
     done
     # NetworkClient at DEBUG logs every request it sends and every response it decoded: the
     # Java client's own reading of the captured frames, kept beside them for reference.
+    if [ "$mode" = transact ]; then
+        GOLDEN_ARGS=(transact "127.0.0.1:$listen" "$topic" "golden-tx-$name" "golden-group-$name")
+    else
+        GOLDEN_ARGS=(produce "127.0.0.1:$listen" "$topic" "$codec" "$acks" "$idem" "${SASL_ARGS[@]}")
+    fi
     java -cp "$(run_cp "$client")" -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient=debug \
-        GoldenProducer produce "127.0.0.1:$listen" "$topic" "$codec" "$acks" "$idem" "${SASL_ARGS[@]}" \
+        GoldenProducer "${GOLDEN_ARGS[@]}" \
         > "$WORK/runs/$name/producer.out" 2> "$WORK/runs/$name/producer.err"
     kill "$PROXY_PID"
     wait "$PROXY_PID" 2>/dev/null || true
     PROXY_PID=""
     printf '%s\n' "client_version=$client" "topic=$topic" "compression=$codec" "acks=$acks" "idempotence=$idem" \
-        "proxy_port=$listen" > "$WORK/runs/$name/run.properties"
+        "proxy_port=$listen" "mode=$mode" > "$WORK/runs/$name/run.properties"
+    if [ "$mode" = transact ]; then
+        printf '%s\n' "transactional_id=golden-tx-$name" "group_id=golden-group-$name" >> "$WORK/runs/$name/run.properties"
+    fi
     if [ "$mechanism" != - ]; then
         printf '%s\n' "security_protocol=SASL_PLAINTEXT" "sasl_mechanism=${SASL_ARGS[0]}" \
             "sasl_username=${SASL_ARGS[1]}" "sasl_password=${SASL_ARGS[2]}" >> "$WORK/runs/$name/run.properties"

@@ -26,15 +26,20 @@ import struct
 API_NAMES = {
     0: "produce",
     3: "metadata",
+    10: "find_coordinator",
     17: "sasl_handshake",
     18: "api_versions",
     22: "init_producer_id",
+    24: "add_partitions_to_txn",
+    25: "add_offsets_to_txn",
+    26: "end_txn",
+    28: "txn_offset_commit",
     36: "sasl_authenticate",
 }
 # First flexible version of each API (from the message JSON files of apache/kafka); SaslHandshake
 # has none.
 NEVER = 1 << 15
-FIRST_FLEXIBLE = {0: 9, 3: 9, 17: NEVER, 18: 3, 22: 2, 36: 2}
+FIRST_FLEXIBLE = {0: 9, 3: 9, 10: 3, 17: NEVER, 18: 3, 22: 2, 24: 3, 25: 3, 26: 3, 28: 3, 36: 2}
 NULL = "<null>"
 
 
@@ -396,6 +401,9 @@ def extract_run(work, name, out_dir, common):
         if key == 0 and direction == "req":
             batches += produce_batches(frame)
 
+    if props.get("mode") == "transact":
+        extract_transactional(run_dir, name, out_dir, common, props, index)
+        return
     if len(batches) != 1 or batches[0][0] != topic or batches[0][1] != 0:
         raise SystemExit("%s: expected one Produce request with one batch for %s-0" % (name, topic))
     with open(os.path.join(out_dir, "client_batch.bin"), "wb") as f:
@@ -476,6 +484,40 @@ def extract_run(work, name, out_dir, common):
             "record.*: the records GoldenProducer sent (key/value text is UTF-8).",
         ]
         + sasl_comments,
+    )
+
+
+def extract_transactional(run_dir, name, out_dir, common, props, index):
+    """expected.txt of a transactional run: what GoldenProducer transact did, and which APIs
+    the frames hold (the frames themselves are written by extract_run)."""
+    out_lines = open(os.path.join(run_dir, "producer.out")).read().splitlines()
+    offsets = [int(line.rsplit("@", 1)[1]) for line in out_lines if line.startswith("sent ")]
+    if out_lines[-1:] != ["aborted"] or "committed" not in out_lines or len(offsets) != 3:
+        raise SystemExit("%s: expected 3 records sent, a commit and an abort: %r" % (name, out_lines))
+    apis = sorted({(e["api_key"], e["api_version"]) for e in index if e["direction"] == "req"})
+    pairs = [
+        ("broker_version", common["broker"]),
+        ("client_version", props["client_version"]),
+        ("cluster_id", common["cluster_id"]),
+        ("topic", props["topic"]),
+        ("topic_id", common["topic_ids"][props["topic"]]),
+        ("transactional_id", props["transactional_id"]),
+        ("group_id", props["group_id"]),
+        ("committed_offsets", ",".join(str(o) for o in offsets[:2])),
+        ("aborted_offsets", str(offsets[2])),
+        ("group_offset", 42),
+        ("group_offset_metadata", "golden"),
+        ("request_apis", " ".join("%s:v%d" % (API_NAMES.get(k, "key%d" % k), v) for k, v in apis)),
+    ]
+    write_kv(
+        os.path.join(out_dir, "expected.txt"),
+        pairs,
+        [
+            "Run %s: GoldenProducer transact: initTransactions, a transaction of records 0 and 1 of" % name,
+            "records() with sendOffsetsToTransaction(<topic>-0 -> offset 42, metadata 'golden') committed,",
+            "then a transaction of record 2 aborted. *_offsets: RecordMetadata.offset() of those records;",
+            "request_apis: the requests the client sent, by API and version.",
+        ],
     )
 
 
