@@ -76,6 +76,7 @@ fn record(txn: &str, i: usize) -> Record {
 /// aborted ones are invisible to read_committed and visible to read_uncommitted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn committed_records_are_visible_once_and_aborted_ones_never() {
+    let events = EventCounts::install();
     let cluster = cluster().await;
     let topics = topics(cluster, "txn", 3, 4).await;
     let producer = transactional(cluster, &unique("txn-commit")).await;
@@ -97,20 +98,18 @@ async fn committed_records_are_visible_once_and_aborted_ones_never() {
             }
         }
         if commit {
-            producer
-                .commit_transaction()
-                .await
-                .unwrap_or_else(|e| panic!("commit {txn}: {e}"));
+            producer.commit_transaction().await.unwrap_or_else(|e| {
+                panic!("commit {txn}: {e}; kiel's events: {}", events.summary())
+            });
             for f in futures {
                 f.await.unwrap_or_else(|e| panic!("record of {txn}: {e}"));
             }
         } else {
             // Let some records reach the brokers first, so the abort has something to end.
             producer.flush(Duration::from_secs(30)).await;
-            producer
-                .abort_transaction()
-                .await
-                .unwrap_or_else(|e| panic!("abort {txn}: {e}"));
+            producer.abort_transaction().await.unwrap_or_else(|e| {
+                panic!("abort {txn}: {e}; kiel's events: {}", events.summary())
+            });
             for f in futures {
                 // Written and aborted, or never sent: never lost without an outcome.
                 let _ = f.await;

@@ -331,8 +331,9 @@ impl Sender {
             tracing::debug!(?bump, "sequences restart");
         }
         self.init_producer_id(now, &mut actions);
-        self.transaction_requests(now, &mut actions);
+        self.transaction_refusals();
         self.send_batches(now, &mut actions);
+        self.transaction_requests(now, &mut actions);
         actions
     }
 

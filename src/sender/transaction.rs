@@ -5,8 +5,10 @@
 //!
 //! A classic transaction (transaction version 1) sends AddPartitionsToTxn up to v3, EndTxn
 //! up to v4 and Produce up to v11, so that a Kafka 4 broker does not take it for a
-//! transaction-version-2 client; a version-2 transaction (where the cluster finalized it)
-//! sends Produce v12, which adds the partitions, and EndTxn v5, which bumps the epoch.
+//! transaction-version-2 client (TxnOffsetCommit up to v4 too); a version-2 transaction
+//! (where the cluster finalized it) sends Produce v12, which adds the partitions,
+//! TxnOffsetCommit v5 without AddOffsetsToTxn, and EndTxn v5, which bumps the epoch. These
+//! are the versions Java's 3.9 and 4.0 clients send (`protocol/tests/golden/`).
 //!
 //! # References
 //! - Java `Sender.java` (`maybeSendAndPollTransactionalRequest`), `TransactionManager.java`;
@@ -38,15 +40,18 @@ use crate::transaction::{Destination, OffsetCommit, TxnAnswer, TxnRequest};
 /// The newest EndTxn a classic-transaction client sends (v5 is transaction version 2).
 pub(super) const CLASSIC_END_TXN: i16 = 4;
 
+/// The newest TxnOffsetCommit a classic-transaction client sends (v5 adds the offsets to the
+/// transaction itself, transaction version 2).
+const CLASSIC_TXN_OFFSET_COMMIT: i16 = 4;
+
 /// The newest Produce a classic-transaction client sends (v12 is transaction version 2).
 pub(super) const CLASSIC_PRODUCE: i16 = 11;
 
 impl Sender {
-    /// Fails what an aborted (or failed) transaction must not send, then sends the
-    /// transaction manager's next request, if one may go.
-    pub(super) fn transaction_requests(&mut self, now: Instant, actions: &mut Vec<Action>) {
-        let shared = Arc::clone(&self.shared);
-        let refused = match shared.lock_transaction() {
+    /// Fails what an aborted (or failed) transaction must not send (before the batches are
+    /// drained), and on close aborts an open transaction.
+    pub(super) fn transaction_refusals(&mut self) {
+        let refused = match self.shared.lock_transaction() {
             Some(mut manager) => {
                 if self.shared.is_closing() {
                     manager.closing();
@@ -62,6 +67,16 @@ impl Sender {
                 self.resolve(batch, Err(error.clone()));
             }
             self.shared.fail_waiting(waiting, &error);
+        }
+    }
+
+    /// Sends the transaction manager's next request, if one may go. Called after the
+    /// batches were drained, so partitions they found not yet in the transaction are added
+    /// in the same round.
+    pub(super) fn transaction_requests(&mut self, now: Instant, actions: &mut Vec<Action>) {
+        let shared = Arc::clone(&self.shared);
+        if shared.transaction.is_none() {
+            return;
         }
         let records_done = self.shared.outstanding() == 0;
         let Some(mut manager) = shared.lock_transaction() else {
@@ -225,7 +240,10 @@ fn transaction_version(versions: &Versions, request: &TxnRequest, v2: bool) -> O
             .add_partitions_to_txn
             .map(|v| v.min(NEWEST_CLIENT_VERSION)),
         TxnRequest::AddOffsets(_) => versions.add_offsets_to_txn,
-        TxnRequest::CommitOffsets(_) => versions.txn_offset_commit,
+        TxnRequest::CommitOffsets(_) if v2 => versions.txn_offset_commit,
+        TxnRequest::CommitOffsets(_) => versions
+            .txn_offset_commit
+            .map(|v| v.min(CLASSIC_TXN_OFFSET_COMMIT)),
         TxnRequest::EndTxn { .. } if v2 => versions.end_txn,
         TxnRequest::EndTxn { .. } => versions.end_txn.map(|v| v.min(CLASSIC_END_TXN)),
     }

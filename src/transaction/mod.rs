@@ -8,9 +8,9 @@
 //!
 //! - **What to ask a coordinator next** ([`TransactionManager::poll`]): one request at a
 //!   time, in order: FindCoordinator when the coordinator is unknown, InitProducerId,
-//!   AddPartitionsToTxn for partitions with records waiting, AddOffsetsToTxn then
-//!   TxnOffsetCommit (to the group's coordinator), and EndTxn once every record of the
-//!   transaction has its outcome.
+//!   AddPartitionsToTxn for partitions with records waiting, AddOffsetsToTxn (not under
+//!   transaction version 2) then TxnOffsetCommit (to the group's coordinator), and EndTxn
+//!   once every record of the transaction has its outcome.
 //! - **Whether a batch may go** ([`TransactionManager::may_send`]): only to a partition the
 //!   coordinator has added to the transaction; asking registers the partition to be added.
 //! - **What an answer means** ([`TransactionManager::answered`]): done, retry after a backoff,
@@ -365,7 +365,13 @@ impl TransactionManager {
     pub(crate) fn send_offsets(&mut self, commit: OffsetCommit, waiter: Waiter) {
         match &self.phase {
             Phase::InTransaction if self.offsets_waiter.is_none() => {
-                self.steps.push_back(Step::AddOffsets(Arc::new(commit)));
+                let commit = Arc::new(commit);
+                // Under transaction version 2, TxnOffsetCommit adds the offsets itself.
+                self.steps.push_back(if self.v2 {
+                    Step::CommitOffsets(commit)
+                } else {
+                    Step::AddOffsets(commit)
+                });
                 self.offsets_waiter = Some(waiter);
             }
             Phase::Abortable(e) => {
@@ -667,6 +673,7 @@ impl TransactionManager {
             }
             (TxnRequest::CommitOffsets(_), TxnAnswer::CommitOffsets(code)) => {
                 if code == ErrorCode::None {
+                    self.offsets_added = true;
                     self.pop_step();
                     if let Some(w) = self.offsets_waiter.take() {
                         let _ = w.send(Ok(()));

@@ -479,3 +479,43 @@ fn an_abort_under_version_2_ends_only_a_transaction_that_produced() {
         TxnRequest::EndTxn { commit: false }
     ));
 }
+
+#[test]
+fn offsets_under_version_2_go_straight_to_the_group_coordinator() {
+    let now = Instant::now();
+    let mut m = initialized(now);
+    m.set_cluster_transaction_version(Some(2));
+    m.begin().unwrap();
+    let (w, mut rx) = waiter();
+    m.send_offsets(
+        OffsetCommit {
+            group: ConsumerGroupMetadata::new("g"),
+            offsets: vec![PartitionOffset::new("in", 0, 42)],
+        },
+        w,
+    );
+    let find = expect(&mut m, now, false);
+    assert!(
+        matches!(
+            find.request,
+            TxnRequest::FindCoordinator { key_type: 0, .. }
+        ),
+        "no AddOffsetsToTxn: {find:?}"
+    );
+    m.answered(TxnAnswer::Coordinator(Ok(5)), now);
+    assert!(matches!(
+        expect(&mut m, now, false).request,
+        TxnRequest::CommitOffsets(_)
+    ));
+    m.answered(TxnAnswer::CommitOffsets(ErrorCode::None), now);
+    assert!(matches!(answer(&mut rx), Some(Ok(()))));
+    let (w, _rx) = waiter();
+    m.abort(w);
+    assert!(
+        matches!(
+            expect(&mut m, now, true).request,
+            TxnRequest::EndTxn { commit: false }
+        ),
+        "the offsets are in the transaction: the abort must end it"
+    );
+}

@@ -120,7 +120,7 @@ impl Decode for AddOffsetsToTxnResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::test_util::{assert_encodes_to, message_tests, name};
+    use crate::messages::test_util::{assert_encodes_to, golden_exchange, message_tests, name};
     use proptest::prelude::*;
 
     #[test]
@@ -179,5 +179,30 @@ mod tests {
         request: AddOffsetsToTxnRequest = |_| request(),
         response: AddOffsetsToTxnResponse = |_| response(),
         random_input_len: 48,
+    }
+
+    // -- golden frames from Kafka 4.1.1 and the Java client (tests/golden/) ----------------
+
+    #[test]
+    fn v4_golden_frames_from_a_classic_transaction() {
+        let (request, response) = golden_exchange::<AddOffsetsToTxnRequest>(
+            include_bytes!(
+                "../../tests/golden/client39-transactional/c2-12-add_offsets_to_txn-v4-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/client39-transactional/c2-13-add_offsets_to_txn-v4-response.bin"
+            ),
+            4,
+        );
+        assert_eq!(
+            request,
+            AddOffsetsToTxnRequest {
+                transactional_id: "golden-tx-client39-transactional".into(),
+                producer_id: 1,
+                producer_epoch: 0,
+                group_id: "golden-group-client39-transactional".into(),
+            }
+        );
+        assert_eq!(response.error_code, 0);
     }
 }

@@ -349,7 +349,8 @@ impl Decode for AddPartitionsToTxnResponse {
 mod tests {
     use super::*;
     use crate::messages::test_util::{
-        assert_encodes_to, assert_not_ignorable, message_tests, name, over_the_wire, since,
+        assert_encodes_to, assert_not_ignorable, golden_exchange, message_tests, name,
+        over_the_wire, since,
     };
     use proptest::prelude::*;
 
@@ -542,5 +543,48 @@ mod tests {
         request: AddPartitionsToTxnRequest = request_for,
         response: AddPartitionsToTxnResponse = response_for,
         random_input_len: 64,
+    }
+
+    // -- golden frames from Kafka 4.1.1 and the Java client (tests/golden/) ----------------
+
+    #[test]
+    fn v3_golden_frames_added_and_concurrent_transactions() {
+        let (request, response) = golden_exchange::<AddPartitionsToTxnRequest>(
+            include_bytes!(
+                "../../tests/golden/client39-transactional/c2-06-add_partitions_to_txn-v3-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/client39-transactional/c2-07-add_partitions_to_txn-v3-response.bin"
+            ),
+            3,
+        );
+        assert_eq!(request.transactional_id, "golden-tx-client39-transactional");
+        assert_eq!((request.producer_id, request.producer_epoch), (1, 0));
+        assert_eq!(
+            request.topics,
+            [AddPartitionsToTxnTopic {
+                name: "golden-txn39".into(),
+                partitions: vec![0],
+            }]
+        );
+        assert_eq!(
+            response.results_by_topic[0].results_by_partition[0].partition_error_code,
+            0
+        );
+        // The next transaction's first add, while the broker was still writing the last
+        // one's markers: CONCURRENT_TRANSACTIONS (51), which the client retries.
+        let (_, busy) = golden_exchange::<AddPartitionsToTxnRequest>(
+            include_bytes!(
+                "../../tests/golden/client39-transactional/c2-20-add_partitions_to_txn-v3-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/client39-transactional/c2-21-add_partitions_to_txn-v3-response.bin"
+            ),
+            3,
+        );
+        assert_eq!(
+            busy.results_by_topic[0].results_by_partition[0].partition_error_code,
+            51
+        );
     }
 }

@@ -150,7 +150,7 @@ impl Decode for EndTxnResponse {
 mod tests {
     use super::*;
     use crate::messages::test_util::{
-        assert_encodes_to, message_tests, name, over_the_wire, since,
+        assert_encodes_to, golden_exchange, message_tests, name, over_the_wire, since,
     };
     use proptest::prelude::*;
 
@@ -253,5 +253,52 @@ mod tests {
         request: EndTxnRequest = |_| request(),
         response: EndTxnResponse = response_for,
         random_input_len: 48,
+    }
+
+    // -- golden frames from Kafka 4.1.1 and the Java client (tests/golden/) ----------------
+
+    #[test]
+    fn v5_golden_frames_carry_the_bumped_epoch_and_v4_frames_do_not() {
+        let (request, response) = golden_exchange::<EndTxnRequest>(
+            include_bytes!("../../tests/golden/transactional/c2-20-end_txn-v5-request.bin"),
+            include_bytes!("../../tests/golden/transactional/c2-21-end_txn-v5-response.bin"),
+            5,
+        );
+        assert_eq!(
+            request,
+            EndTxnRequest {
+                transactional_id: "golden-tx-transactional".into(),
+                producer_id: 0,
+                producer_epoch: 0,
+                committed: true,
+            }
+        );
+        // Transaction version 2: the commit ends with the next epoch.
+        assert_eq!(
+            (
+                response.error_code,
+                response.producer_id,
+                response.producer_epoch
+            ),
+            (0, 0, 1)
+        );
+        let (abort, answer) = golden_exchange::<EndTxnRequest>(
+            include_bytes!("../../tests/golden/transactional/c2-24-end_txn-v5-request.bin"),
+            include_bytes!("../../tests/golden/transactional/c2-25-end_txn-v5-response.bin"),
+            5,
+        );
+        assert_eq!((abort.producer_epoch, abort.committed), (1, false));
+        assert_eq!(answer.producer_epoch, 2);
+        let (classic, answer) = golden_exchange::<EndTxnRequest>(
+            include_bytes!(
+                "../../tests/golden/client39-transactional/c2-18-end_txn-v4-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/client39-transactional/c2-19-end_txn-v4-response.bin"
+            ),
+            4,
+        );
+        assert_eq!((classic.producer_id, classic.producer_epoch), (1, 0));
+        assert_eq!((answer.producer_id, answer.producer_epoch), (-1, -1));
     }
 }

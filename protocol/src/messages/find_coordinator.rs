@@ -306,7 +306,8 @@ impl Decode for FindCoordinatorResponse {
 mod tests {
     use super::*;
     use crate::messages::test_util::{
-        assert_encodes_to, assert_not_ignorable, message_tests, name, over_the_wire, since,
+        assert_encodes_to, assert_not_ignorable, golden_exchange, message_tests, name,
+        over_the_wire, since,
     };
     use proptest::prelude::*;
 
@@ -480,5 +481,44 @@ mod tests {
         request: FindCoordinatorRequest = request_for,
         response: FindCoordinatorResponse = response_for,
         random_input_len: 64,
+    }
+
+    // -- golden frames from Kafka 4.1.1 and the Java client (tests/golden/) ----------------
+
+    #[test]
+    fn v6_golden_frames_for_a_transactional_id_and_a_group() {
+        let (request, response) = golden_exchange::<FindCoordinatorRequest>(
+            include_bytes!(
+                "../../tests/golden/transactional/c2-02-find_coordinator-v6-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/transactional/c2-03-find_coordinator-v6-response.bin"
+            ),
+            6,
+        );
+        assert_eq!(
+            request,
+            FindCoordinatorRequest::for_keys(
+                key_type::TRANSACTION,
+                &["golden-tx-transactional"],
+                6
+            )
+        );
+        let found = response.coordinators(6, "golden-tx-transactional");
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].node_id, found[0].error_code), (1, 0));
+        assert_eq!(found[0].host, "127.0.0.1");
+        let (request, response) = golden_exchange::<FindCoordinatorRequest>(
+            include_bytes!(
+                "../../tests/golden/transactional/c2-16-find_coordinator-v6-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/transactional/c2-17-find_coordinator-v6-response.bin"
+            ),
+            6,
+        );
+        assert_eq!(request.key_type, key_type::GROUP);
+        assert_eq!(request.coordinator_keys, ["golden-group-transactional"]);
+        assert_eq!(response.coordinators[0].key, "golden-group-transactional");
     }
 }

@@ -170,7 +170,7 @@ impl Decode for InitProducerIdResponse {
 mod tests {
     use super::*;
     use crate::messages::test_util::{
-        assert_encodes_to, assert_not_ignorable, message_tests, name, since,
+        assert_encodes_to, assert_not_ignorable, golden_exchange, message_tests, name, since,
     };
     use proptest::prelude::*;
 
@@ -267,5 +267,45 @@ mod tests {
         request: InitProducerIdRequest = request_for,
         response: InitProducerIdResponse = |_| response(),
         random_input_len: 48,
+    }
+
+    // -- golden frames from Kafka 4.1.1 and the Java client (tests/golden/) ----------------
+
+    #[test]
+    fn v5_golden_frames_of_a_transactional_producer() {
+        // The first try, while the coordinator was still loading: COORDINATOR_LOAD_IN_PROGRESS.
+        let (request, response) = golden_exchange::<InitProducerIdRequest>(
+            include_bytes!(
+                "../../tests/golden/transactional/c2-04-init_producer_id-v5-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/transactional/c2-05-init_producer_id-v5-response.bin"
+            ),
+            5,
+        );
+        assert_eq!(
+            request.transactional_id.as_deref(),
+            Some("golden-tx-transactional")
+        );
+        assert_eq!(request.transaction_timeout_ms, 60_000);
+        assert_eq!((request.producer_id, request.producer_epoch), (-1, -1));
+        assert_eq!(response.error_code, 14);
+        let (_, response) = golden_exchange::<InitProducerIdRequest>(
+            include_bytes!(
+                "../../tests/golden/transactional/c2-06-init_producer_id-v5-request.bin"
+            ),
+            include_bytes!(
+                "../../tests/golden/transactional/c2-07-init_producer_id-v5-response.bin"
+            ),
+            5,
+        );
+        assert_eq!(
+            (
+                response.error_code,
+                response.producer_id,
+                response.producer_epoch
+            ),
+            (0, 0, 0)
+        );
     }
 }

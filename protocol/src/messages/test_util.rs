@@ -6,6 +6,9 @@
 //!   range refused both ways, and decoders that never panic on random or corrupted input.
 //! - [`assert_encodes_to`] checks hand-written or captured bytes both ways, with the same
 //!   truncation and trailing-bytes checks.
+//! - [`golden_exchange`] decodes a captured request and response (frames from a real broker
+//!   and the Java client, `tests/golden/`) and checks that both encode back to the same
+//!   bytes.
 //! - [`assert_not_ignorable`] checks a field that some versions cannot carry, in every
 //!   version.
 //! - [`encode`], [`encode_err`] and [`over_the_wire`] are the one-liners the other tests are
@@ -23,6 +26,44 @@ use proptest::prelude::*;
 
 use crate::api::{decode_exact, Decode, Encode, Request, VersionRange};
 use crate::error::{DecodeError, EncodeError};
+
+/// Decodes a captured request frame and its response frame (each without its 4-byte size
+/// prefix) of `R` in `version`, checks the request header names `R` and `version`, that each
+/// encodes back to exactly the captured bytes and that every truncation fails, and returns
+/// both messages for the caller's field checks.
+pub(crate) fn golden_exchange<R>(
+    request_frame: &'static [u8],
+    response_frame: &'static [u8],
+    version: i16,
+) -> (R, R::Response)
+where
+    R: Request + Encode + Decode + Debug,
+    R::Response: Encode + Decode + Debug,
+{
+    let flexible = R::is_flexible(version);
+    let mut frame = Bytes::from_static(request_frame);
+    let header =
+        crate::header::RequestHeader::decode(&mut frame, if flexible { 2 } else { 1 }).unwrap();
+    assert_eq!(header.api_key, R::API_KEY.code());
+    assert_eq!(header.api_version, version);
+    let request: R = decode_exact(frame.clone(), version).unwrap();
+    assert_eq!(
+        encode(&request, version),
+        frame.to_vec(),
+        "request v{version}"
+    );
+    assert_truncations_fail::<R>(&frame, version);
+    let mut frame = Bytes::from_static(response_frame);
+    crate::header::ResponseHeader::decode(&mut frame, if flexible { 1 } else { 0 }).unwrap();
+    let response: R::Response = decode_exact(frame.clone(), version).unwrap();
+    assert_eq!(
+        encode(&response, version),
+        frame.to_vec(),
+        "response v{version}"
+    );
+    assert_truncations_fail::<R::Response>(&frame, version);
+    (request, response)
+}
 
 /// Encodes `value` in `version`; panics when that fails.
 pub(crate) fn encode<T: Encode>(value: &T, version: i16) -> Vec<u8> {

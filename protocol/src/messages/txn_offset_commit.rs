@@ -293,7 +293,8 @@ impl Decode for TxnOffsetCommitResponse {
 mod tests {
     use super::*;
     use crate::messages::test_util::{
-        assert_encodes_to, assert_not_ignorable, message_tests, name, over_the_wire, since,
+        assert_encodes_to, assert_not_ignorable, golden_exchange, message_tests, name,
+        over_the_wire, since,
     };
     use proptest::prelude::*;
 
@@ -440,5 +441,48 @@ mod tests {
         request: TxnOffsetCommitRequest = request_for,
         response: TxnOffsetCommitResponse = |_| response(),
         random_input_len: 64,
+    }
+
+    // -- golden frames from Kafka 4.1.1 and the Java client (tests/golden/) ----------------
+
+    #[test]
+    fn v5_and_v4_golden_frames_commit_offset_42() {
+        for (request_frame, response_frame, version, transactional_id, group_id, producer_id) in [
+            (
+                &include_bytes!("../../tests/golden/transactional/c2-18-txn_offset_commit-v5-request.bin")[..],
+                &include_bytes!("../../tests/golden/transactional/c2-19-txn_offset_commit-v5-response.bin")[..],
+                5,
+                "golden-tx-transactional",
+                "golden-group-transactional",
+                0,
+            ),
+            (
+                &include_bytes!(
+                    "../../tests/golden/client39-transactional/c2-16-txn_offset_commit-v4-request.bin"
+                )[..],
+                &include_bytes!(
+                    "../../tests/golden/client39-transactional/c2-17-txn_offset_commit-v4-response.bin"
+                )[..],
+                4,
+                "golden-tx-client39-transactional",
+                "golden-group-client39-transactional",
+                1,
+            ),
+        ] {
+            let request_frame: &'static [u8] = request_frame;
+            let response_frame: &'static [u8] = response_frame;
+            let (request, response) =
+                golden_exchange::<TxnOffsetCommitRequest>(request_frame, response_frame, version);
+            assert_eq!(request.transactional_id, transactional_id);
+            assert_eq!(request.group_id, group_id);
+            assert_eq!((request.producer_id, request.producer_epoch), (producer_id, 0));
+            // A group known only by its id, as Java's new ConsumerGroupMetadata(groupId).
+            assert_eq!((request.generation_id, request.member_id.as_str()), (-1, ""));
+            assert_eq!(request.group_instance_id, None);
+            let partition = &request.topics[0].partitions[0];
+            assert_eq!(partition.committed_offset, 42);
+            assert_eq!(partition.committed_metadata.as_deref(), Some("golden"));
+            assert_eq!(response.topics[0].partitions[0].error_code, 0);
+        }
     }
 }

@@ -113,12 +113,18 @@ def java_fields(api_key, direction, data):
         top_error = re.findall(r"clusterAuthorizedOperations=-?\d+, errorCode=(-?\d+)\)$", data)
         if top_error:
             f.append(("error_code", top_error[0]))
-        topic = one(
+        topics = re.findall(
             r"MetadataResponseTopic\(errorCode=(-?\d+), name='([^']*)', topicId=(\S+), isInternal=(\w+), "
             r"partitions=\[.*\], topicAuthorizedOperations=(-?\d+)\)",
             data,
         )
-        err, name, tid, internal, ops = topic
+        if not topics:
+            # A request for no topic (a transactional client's first, for the brokers only).
+            f.append(("topics", ""))
+            return f
+        if len(topics) != 1:
+            raise SystemExit("expected at most one topic in %r" % data)
+        err, name, tid, internal, ops = topics[0]
         f.append(("topics", name))
         p = "topic.%s." % name
         f += [(p + "error_code", err), (p + "topic_id", uuid_hex(tid)), (p + "is_internal", internal)]
