@@ -357,6 +357,62 @@ pub(crate) struct PerfArgs {
     /// Do not draw a progress bar (it is drawn only when stderr is a terminal anyway).
     #[arg(long)]
     pub(crate) no_progress: bool,
+
+    /// Send in transactions under this transactional.id (as ProducerPerformance's
+    /// --transactional-id; also `-X transactional.id=...`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) transactional_id: Option<String>,
+
+    /// Commit each transaction once it has been open this long (default 3000 when
+    /// transactional; alone it makes the run transactional with ProducerPerformance's
+    /// default id).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) transaction_duration_ms: Option<u64>,
+}
+
+/// ProducerPerformance's transactional id when only --transaction-duration-ms is given.
+pub(crate) const DEFAULT_PERF_TRANSACTIONAL_ID: &str =
+    "performance-producer-default-transactional-id";
+
+/// ProducerPerformance's transaction duration when none is given.
+pub(crate) const DEFAULT_TRANSACTION_DURATION_MS: u64 = 3000;
+
+impl PerfArgs {
+    /// The producer settings: `-X` ones, with `--transactional-id` (or
+    /// ProducerPerformance's default id when only `--transaction-duration-ms` is given).
+    pub(crate) fn producer_properties(&self) -> Vec<Property> {
+        let mut properties = self.properties.clone();
+        let id = self.transactional_id.clone().or_else(|| {
+            (self.transaction_duration_ms.is_some() && self.property("transactional.id").is_none())
+                .then(|| DEFAULT_PERF_TRANSACTIONAL_ID.to_owned())
+        });
+        if let Some(id) = id {
+            properties.push(Property::Set("transactional.id".into(), id));
+        }
+        properties
+    }
+
+    /// How long each transaction stays open, if the run is transactional.
+    pub(crate) fn transaction_duration(&self) -> Option<std::time::Duration> {
+        let transactional = self.transactional_id.is_some()
+            || self.transaction_duration_ms.is_some()
+            || self
+                .property("transactional.id")
+                .is_some_and(|v| !v.trim().is_empty());
+        transactional.then(|| {
+            std::time::Duration::from_millis(
+                self.transaction_duration_ms
+                    .unwrap_or(DEFAULT_TRANSACTION_DURATION_MS),
+            )
+        })
+    }
+
+    fn property(&self, key: &str) -> Option<&str> {
+        self.properties.iter().rev().find_map(|p| match p {
+            Property::Set(k, v) if k == key => Some(v.as_str()),
+            _ => None,
+        })
+    }
 }
 
 /// Partitions of the local Kafka's topic unless --partitions says otherwise.

@@ -8,6 +8,8 @@
 //! its outcome) and the total line is printed. Failed records are not counted as sent (as in
 //! ProducerPerformance); the first few are printed on stderr and the exit code is 1. The
 //! topic name is checked when the command line is parsed, before a local Kafka starts.
+//! With `--transactional-id` / `--transaction-duration-ms` the records go in transactions,
+//! each committed once it has been open that long, as ProducerPerformance's do.
 //!
 //! # References
 //! - Kafka `tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java`
@@ -70,6 +72,60 @@ impl Shared {
     }
 }
 
+/// ProducerPerformance's transactions: one begins before the first record after a commit,
+/// and commits once it has been open for the transaction duration (and at the end).
+struct Transactions {
+    duration: Option<std::time::Duration>,
+    open_since: Option<Instant>,
+    committed: u64,
+}
+
+impl Transactions {
+    fn new(duration: Option<std::time::Duration>) -> Self {
+        Self {
+            duration,
+            open_since: None,
+            committed: 0,
+        }
+    }
+
+    fn before_send(&mut self, producer: &Producer) -> Result<(), CliError> {
+        if self.duration.is_some() && self.open_since.is_none() {
+            producer
+                .begin_transaction()
+                .map_err(|e| CliError::failed(format!("begin_transaction: {e}")))?;
+            self.open_since = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    async fn after_send(&mut self, producer: &Producer) -> Result<(), CliError> {
+        match (self.duration, self.open_since) {
+            (Some(duration), Some(since)) if since.elapsed() >= duration => {
+                self.commit(producer).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn finish(&mut self, producer: &Producer) -> Result<(), CliError> {
+        if self.open_since.is_some() {
+            self.commit(producer).await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self, producer: &Producer) -> Result<(), CliError> {
+        self.open_since = None;
+        producer
+            .commit_transaction()
+            .await
+            .map_err(|e| CliError::failed(format!("commit_transaction: {e}")))?;
+        self.committed += 1;
+        Ok(())
+    }
+}
+
 /// Errors after which no later record can succeed either.
 fn is_fatal(error: &Error) -> bool {
     matches!(
@@ -82,24 +138,24 @@ fn is_fatal(error: &Error) -> bool {
 pub(crate) async fn run(args: PerfArgs, interrupt: Interrupt) -> Result<(), CliError> {
     // Check the settings before starting anything.
     let placeholder = "127.0.0.1:9092";
+    let properties = args.producer_properties();
     producer_config(
         args.brokers.as_deref().unwrap_or(placeholder),
         PERF_CLIENT_ID,
-        &args.properties,
+        &properties,
     )?;
     match &args.brokers {
         Some(brokers) => {
             if args.partitions.is_some() {
                 eprintln!("kiel perf: --partitions applies to the local Kafka only; ignored with --brokers");
             }
-            let config = producer_config(brokers, PERF_CLIENT_ID, &args.properties)?;
+            let config = producer_config(brokers, PERF_CLIENT_ID, &properties)?;
             measure(config, &args, &interrupt).await
         }
         None => {
             let partitions = args.partitions.unwrap_or(DEFAULT_PARTITIONS);
             let local = LocalKafka::start(&args.topic, partitions, &interrupt).await?;
-            let result = match producer_config(&local.bootstrap(), PERF_CLIENT_ID, &args.properties)
-            {
+            let result = match producer_config(&local.bootstrap(), PERF_CLIENT_ID, &properties) {
                 Ok(config) => measure(config, &args, &interrupt).await,
                 Err(e) => Err(e),
             };
@@ -121,6 +177,16 @@ async fn measure(
         })?,
         () = interrupt.wait() => return Err(CliError::interrupted("interrupted before connecting")),
     };
+    let transaction_duration = args.transaction_duration();
+    if transaction_duration.is_some() {
+        tokio::select! {
+            initialized = producer.init_transactions() => initialized.map_err(|e| {
+                CliError::failed(format!("init_transactions for {brokers}: {e}"))
+            })?,
+            () = interrupt.wait() => return Err(CliError::interrupted("interrupted before the first transaction")),
+        }
+    }
+    let mut transactions = Transactions::new(transaction_duration);
     let progress = Progress::new(
         !args.no_progress,
         Some(args.num_records),
@@ -174,6 +240,10 @@ async fn measure(
             )));
             break;
         }
+        if let Err(e) = transactions.before_send(&producer) {
+            stopped = Some(e);
+            break;
+        }
         let record = Record::value(payloads.next_value());
         let sent_at = if i == 0 {
             first_sent_at
@@ -208,11 +278,20 @@ async fn measure(
                 break;
             }
         }
+        if let Err(e) = transactions.after_send(&producer).await {
+            stopped = Some(e);
+            break;
+        }
         if let Some(pause) = throttler.after_send(i, sent_at) {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 () = interrupt.wait() => {}
             }
+        }
+    }
+    if stopped.is_none() {
+        if let Err(e) = transactions.finish(&producer).await {
+            stopped = Some(e);
         }
     }
     producer.close().await;
@@ -228,6 +307,12 @@ async fn measure(
         .unwrap_or_else(PoisonError::into_inner)
         .total_line(end);
     progress.println(&total);
+    if transaction_duration.is_some() {
+        eprintln!(
+            "kiel perf: {} transactions committed",
+            transactions.committed
+        );
+    }
 
     let failed = shared.failed.load(Ordering::Relaxed);
     if failed > 0 {

@@ -101,6 +101,62 @@ async fn unthrottled_run_prints_the_final_line() {
 }
 
 #[tokio::test]
+async fn transactional_runs_commit_every_record_in_transactions() {
+    let cluster = cluster().await;
+    let topic = unique("cli-perf-txn");
+    cluster.create_topic(&topic, 3, 1, &[]).await.unwrap();
+    let run = kiel(
+        &[
+            "perf",
+            "--num-records",
+            "20000",
+            "--record-size",
+            "100",
+            "--throughput",
+            "10000",
+            "--brokers",
+            &cluster.bootstrap(),
+            "--topic",
+            &topic,
+            "--transactional-id",
+            &unique("cli-perf-txn"),
+            "--transaction-duration-ms",
+            "300",
+        ],
+        b"",
+    )
+    .await;
+    run.expect_code(0);
+    let (_, total) = parse_output(&run.stdout, 100);
+    assert_eq!(total.records, 20_000, "{}", run.stdout);
+    let committed: u64 = Regex::new(r"kiel perf: (\d+) transactions committed")
+        .unwrap()
+        .captures(&run.stderr)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or_else(|| panic!("no transaction count: {}", run.stderr));
+    // About 2 s at 10,000 records/s, a commit every 300 ms.
+    assert!((3..=20).contains(&committed), "{committed} transactions");
+    // Every record once, read committed; the rest of the log is the commit markers.
+    let mut options =
+        kiel_testcontainers::ReadOptions::new(20_000, std::time::Duration::from_secs(30));
+    options.read_committed = true;
+    let read = cluster.consume_with(&topic, &options).await.unwrap();
+    assert_eq!(read.len(), 20_000);
+    let ends: i64 = cluster
+        .end_offsets(&topic)
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, o)| o)
+        .sum();
+    let markers = ends - 20_000;
+    assert!(
+        markers >= committed as i64 && markers <= 3 * committed as i64,
+        "{markers} markers for {committed} transactions over 3 partitions"
+    );
+}
+
+#[tokio::test]
 async fn records_that_wait_for_buffer_room_are_all_counted() {
     let cluster = cluster().await;
     let topic = unique("cli-perf-small-buffer");
