@@ -37,6 +37,8 @@ use rand::{Rng, SeedableRng};
 use crate::connection::{ConnectionError, ConnectionEvent, ConnectionId};
 use crate::sender::{Action, Sender};
 
+mod transactions;
+
 /// Probabilities of the faults the simulation injects, per request.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Faults {
@@ -57,6 +59,8 @@ pub(crate) struct Faults {
     pub connect_failure: f64,
     /// Extra response latency, up to this many milliseconds.
     pub max_extra_latency_ms: u64,
+    /// The transaction coordinator moves, is loading or is busy (per coordinator request).
+    pub coordinator_error: f64,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +79,26 @@ pub(crate) struct SimPartition {
     /// (key, value) of every record, in offset order.
     pub log: Vec<(Option<Bytes>, Option<Bytes>)>,
     producers: HashMap<i64, ProducerState>,
+    /// Offsets written by each producer's open transaction.
+    open_transactions: HashMap<i64, Vec<usize>>,
+    /// Offsets of records whose transaction aborted.
+    aborted: BTreeSet<usize>,
+    /// Transaction markers written (commits and aborts).
+    pub markers: usize,
+}
+
+impl SimPartition {
+    /// What a `read_committed` consumer sees: the records of committed transactions and
+    /// those written outside transactions, in offset order.
+    pub(crate) fn committed(&self) -> Vec<&(Option<Bytes>, Option<Bytes>)> {
+        let open: BTreeSet<usize> = self.open_transactions.values().flatten().copied().collect();
+        self.log
+            .iter()
+            .enumerate()
+            .filter(|(offset, _)| !self.aborted.contains(offset) && !open.contains(offset))
+            .map(|(_, record)| record)
+            .collect()
+    }
 }
 
 struct SimConnection {
@@ -105,6 +129,18 @@ pub(crate) struct SimCluster {
     pub appended_batches: usize,
     /// Produce answers per error code, for reports.
     pub errors: BTreeMap<i16, usize>,
+    /// The broker that coordinates transactions (it moves with NOT_COORDINATOR faults).
+    coordinator: i32,
+    /// Transactional ids known to the coordinator.
+    transactions: HashMap<String, transactions::SimTransaction>,
+    /// The finalized `transaction.version` the brokers announce (None: classic).
+    pub transaction_version: Option<i16>,
+    /// Coordinator faults injected (NOT_COORDINATOR, loading, busy, not available).
+    pub coordinator_faults: usize,
+    /// EndTxn requests that arrived after their transaction had ended (a lost answer).
+    pub end_txn_retries: usize,
+    /// Transactions the coordinator ended: (commits, aborts).
+    pub transactions_ended: (usize, usize),
 }
 
 fn encode_response<R: Request>(body: &R::Response, version: i16, correlation_id: i32) -> Bytes
@@ -138,6 +174,12 @@ impl SimCluster {
             next_producer_id: 1000,
             appended_batches: 0,
             errors: BTreeMap::new(),
+            coordinator: 1,
+            transactions: HashMap::new(),
+            transaction_version: None,
+            coordinator_faults: 0,
+            end_txn_retries: 0,
+            transactions_ended: (0, 0),
         }
     }
 
@@ -267,6 +309,21 @@ impl SimCluster {
                         min_version: 0,
                         max_version: 5,
                     },
+                    ApiVersion {
+                        api_key: 10,
+                        min_version: 0,
+                        max_version: 6,
+                    },
+                    ApiVersion {
+                        api_key: 24,
+                        min_version: 0,
+                        max_version: 5,
+                    },
+                    ApiVersion {
+                        api_key: 26,
+                        min_version: 0,
+                        max_version: 5,
+                    },
                 ];
                 let at = self.now + Duration::from_millis(2);
                 self.schedule(
@@ -274,7 +331,7 @@ impl SimCluster {
                     ConnectionEvent::Ready {
                         id,
                         api_versions,
-                        transaction_version: None,
+                        transaction_version: self.transaction_version,
                     },
                 );
             }
@@ -340,6 +397,11 @@ impl SimCluster {
     fn handle(&mut self, broker: i32, mut body: Bytes, correlation_id: i32) -> Option<Bytes> {
         let api_key = i16::from_be_bytes([*body.first()?, *body.get(1)?]);
         let version = i16::from_be_bytes([*body.get(2)?, *body.get(3)?]);
+        if let Some(answer) =
+            self.handle_transactional(broker, api_key, version, body.clone(), correlation_id)
+        {
+            return answer;
+        }
         match api_key {
             3 => {
                 RequestHeader::decode(&mut body, MetadataRequest::request_header_version(version))
@@ -377,7 +439,7 @@ impl SimCluster {
                     .ok()?;
                 let request = ProduceRequest::decode(&mut body, version).ok()?;
                 // KIP-951 leader hints exist from Produce v10.
-                let response = self.produce(broker, &request, version >= 10);
+                let response = self.produce(broker, &request, version);
                 Some(encode_response::<ProduceRequest>(
                     &response,
                     version,
@@ -442,19 +504,21 @@ impl SimCluster {
         }
     }
 
-    fn produce(
-        &mut self,
-        broker: i32,
-        request: &ProduceRequest,
-        hints_allowed: bool,
-    ) -> ProduceResponse {
+    fn produce(&mut self, broker: i32, request: &ProduceRequest, version: i16) -> ProduceResponse {
+        // KIP-951 leader hints exist from Produce v10.
+        let hints_allowed = version >= 10;
         let mut topics = Vec::new();
         let mut node_endpoints: Vec<NodeEndpoint> = Vec::new();
         for topic in &request.topics {
             let mut partitions = Vec::new();
             for data in &topic.partitions {
-                let (code, base_offset) =
-                    self.append(broker, &topic.name, data.index, data.records.clone());
+                let (code, base_offset) = self.append(
+                    broker,
+                    &topic.name,
+                    data.index,
+                    data.records.clone(),
+                    version,
+                );
                 if !code.is_ok() {
                     *self.errors.entry(code.code()).or_default() += 1;
                 }
@@ -531,7 +595,18 @@ impl SimCluster {
         topic: &str,
         index: i32,
         records: Option<Bytes>,
+        version: i16,
     ) -> (ErrorCode, i64) {
+        let transactional = records
+            .as_deref()
+            .and_then(|r| kiel_protocol::record::BatchHeader::parse(r).ok())
+            .filter(|h| h.is_transactional())
+            .map(|h| h.producer_id);
+        if let Some(producer_id) = transactional {
+            if !self.transactional_write_allowed(producer_id, topic, index, version) {
+                return (ErrorCode::InvalidTxnState, -1);
+            }
+        }
         let brokers = self.brokers.clone();
         let move_leader = self.chance(self.faults.leader_move);
         let transient = self.chance(self.faults.retriable_error);
@@ -629,6 +704,14 @@ impl SimCluster {
         }
         let base_offset = partition.log.len() as i64;
         for r in batch.records {
+            if let Some(producer_id) = transactional {
+                let offset = partition.log.len();
+                partition
+                    .open_transactions
+                    .entry(producer_id)
+                    .or_default()
+                    .push(offset);
+            }
             partition.log.push((r.key, r.value));
         }
         self.appended_batches += 1;

@@ -18,6 +18,8 @@ use crate::sim::{Faults, Outcomes, SimCluster};
 use crate::Error;
 use kiel_testcontainers::OutcomeOrder;
 
+mod transactions;
+
 /// The order watch of the simulation's records.
 type OrderWatch = OutcomeOrder<Result<crate::RecordMetadata, Error>>;
 
@@ -389,6 +391,7 @@ fn faulty() -> Faults {
         leader_move: 0.01,
         connect_failure: 0.05,
         max_extra_latency_ms: 20,
+        coordinator_error: 0.0,
     }
 }
 
