@@ -131,6 +131,16 @@ fn produce_all(run: &mut Run, n: u64) {
 /// acknowledged record once, in produce order, at the offset its outcome reported; records
 /// reported failed are not in the log (unless `allow_failures` is false, when any failure is
 /// an error). Returns how many failed.
+/// The index a simulated record carries as its value (`u64::MAX` if it carries none).
+fn record_index(record: &(Option<Bytes>, Option<Bytes>)) -> u64 {
+    record
+        .1
+        .as_ref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
 fn check_exactly_once_in_order(run: &Run, n: u64) -> Result<(), String> {
     check_outcomes(run, n, false).map(|_| ())
 }
@@ -172,16 +182,7 @@ fn check_outcomes(run: &Run, n: u64, allow_failures: bool) -> Result<usize, Stri
         }
     }
     for (p, partition) in run.sim.topics["t"].iter().enumerate() {
-        let values: Vec<u64> = partition
-            .log
-            .iter()
-            .map(|(_, v)| {
-                v.as_ref()
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(u64::MAX)
-            })
-            .collect();
+        let values: Vec<u64> = partition.log.iter().map(record_index).collect();
         if let Some(v) = values.iter().find(|v| failed.contains(v)) {
             return Err(format!(
                 "record {v} was reported failed but is in partition {p}"

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::oneshot;
 
-use super::{config, faulty, seeds, setup, Run};
+use super::{config, faulty, record_index, seeds, setup, Run};
 use crate::delivery::DeliveryFuture;
 use crate::record::Record;
 use crate::Error;
@@ -164,13 +164,8 @@ fn transactions_run(
     for (p, want) in expected.iter().enumerate() {
         let seen: Vec<u64> = run.sim.topics["t"][p]
             .committed()
-            .iter()
-            .map(|(_, v)| {
-                v.as_ref()
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(u64::MAX)
-            })
+            .into_iter()
+            .map(record_index)
             .collect();
         if &seen != want {
             return Err(format!(
