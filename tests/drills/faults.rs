@@ -22,6 +22,9 @@ pub(crate) enum Drill {
     CutConnections,
     /// SIGKILL every node and start them all again, at a third and at two thirds.
     RestartCluster,
+    /// SIGKILL, in turn, the transaction coordinator (the leader of `__transaction_state`)
+    /// and a partition leader, restart it, let it catch up, again.
+    KillCoordinatorAndLeaders,
 }
 
 impl Drill {
@@ -32,9 +35,13 @@ impl Drill {
             Self::PauseBroker => "pause-broker",
             Self::CutConnections => "cut-connections",
             Self::RestartCluster => "restart-cluster",
+            Self::KillCoordinatorAndLeaders => "kill-coordinator-and-leaders",
         }
     }
 }
+
+/// The transaction coordinator's log (one partition in the harness's clusters).
+const TRANSACTION_STATE: &str = "__transaction_state";
 
 /// How long a killed node stays down.
 const KILL_DOWNTIME: Duration = Duration::from_secs(2);
@@ -65,6 +72,16 @@ pub(crate) async fn run(
     match drill {
         Drill::KillLeaders => {
             dealt = strike_leaders(NodeFault::Kill, cluster, topic, partitions, &progress).await;
+        }
+        Drill::KillCoordinatorAndLeaders => {
+            dealt = strike_leaders(
+                NodeFault::KillCoordinatorToo,
+                cluster,
+                topic,
+                partitions,
+                &progress,
+            )
+            .await;
         }
         Drill::PauseBroker => {
             dealt = strike_leaders(NodeFault::Pause, cluster, topic, partitions, &progress).await;
@@ -115,6 +132,8 @@ pub(crate) async fn run(
 enum NodeFault {
     /// SIGKILL, down for [`KILL_DOWNTIME`], restart.
     Kill,
+    /// As `Kill`, every other strike at the transaction coordinator.
+    KillCoordinatorToo,
     /// SIGSTOP for [`PAUSE`], SIGCONT.
     Pause,
 }
@@ -131,21 +150,28 @@ async fn strike_leaders(
     let mut dealt = Vec::new();
     let mut cycle: u32 = 0;
     while !progress.borrow().done {
-        let Some(node) = leader(cluster, topic, cycle % partitions).await else {
+        let at_coordinator = matches!(fault, NodeFault::KillCoordinatorToo) && cycle.is_multiple_of(2);
+        let target = if at_coordinator {
+            leader(cluster, TRANSACTION_STATE, 0).await
+        } else {
+            leader(cluster, topic, cycle % partitions).await
+        };
+        let Some(node) = target else {
             // No leader named right now: ask again shortly.
             tokio::time::sleep(Duration::from_millis(200)).await;
             cycle += 1;
             continue;
         };
         match fault {
-            NodeFault::Kill => {
+            NodeFault::Kill | NodeFault::KillCoordinatorToo => {
                 cluster.kill(node).unwrap_or_else(|e| panic!("{e}"));
                 tokio::time::sleep(KILL_DOWNTIME).await;
                 cluster
                     .restart(node)
                     .await
                     .unwrap_or_else(|e| panic!("{e}"));
-                dealt.push(format!("killed {node}"));
+                let what = if at_coordinator { "coordinator " } else { "" };
+                dealt.push(format!("killed {what}{node}"));
             }
             NodeFault::Pause => {
                 cluster.pause(node).unwrap_or_else(|e| panic!("{e}"));

@@ -10,6 +10,11 @@
 //! record acknowledged; with it off, duplicates and reordering are reported, not failed
 //! on (that is what idempotence buys); nothing acknowledged may be lost either way.
 //!
+//! `transactions_while_the_coordinator_and_leaders_are_killed` is the transactional drill
+//! (see `transactional.rs`): transactions of 50-500 records while the transaction
+//! coordinator and partition leaders are killed in turn; CI runs 60 transactions, the full
+//! size 2,000 (`KIEL_DRILL_TRANSACTIONS` picks another count).
+//!
 //! `kill_leaders_idempotent_over_sasl_ssl` runs the leader-kill drill through the cluster's
 //! SASL_SSL listeners (SCRAM-SHA-512 over TLS): every reconnection to a restarted leader is a
 //! new TLS handshake and SCRAM exchange.
@@ -27,6 +32,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod faults;
+mod transactional;
 mod verdict;
 mod workload;
 
@@ -298,4 +304,100 @@ async fn restart_cluster_idempotent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_cluster_without_idempotence() {
     run_drill(Drill::RestartCluster, false).await;
+}
+
+/// Transactions of 50-500 records over 12 partitions while the transaction coordinator and
+/// partition leaders are SIGKILLed and restarted in turn: read_committed sees every
+/// committed transaction whole, once, in order per partition, and nothing of an aborted one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_while_the_coordinator_and_leaders_are_killed() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+    let transactions: usize = std::env::var("KIEL_DRILL_TRANSACTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if std::env::var_os("KIEL_FULL").is_some() {
+            2_000
+        } else {
+            60
+        });
+    let cluster = three_nodes(Access::Plaintext).await;
+    let drill = Drill::KillCoordinatorAndLeaders;
+    let topic = common::unique(drill.name());
+    cluster
+        .create_topic(&topic, PARTITIONS, 3, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    let (progress, watching) = watch::channel(Progress::default());
+    // About 275 records a transaction: the faults start after a tenth of them.
+    let estimated_records = transactions as u64 * 275;
+    let (workload, faults) = tokio::join!(
+        transactional::run(
+            &cluster,
+            &topic,
+            PARTITIONS,
+            transactions,
+            REQUEST_TIMEOUT,
+            &progress
+        ),
+        faults::run(
+            drill,
+            &cluster,
+            None,
+            &topic,
+            PARTITIONS,
+            estimated_records,
+            watching
+        ),
+    );
+    let elapsed = started.elapsed();
+    let verdict = transactional::judge(&cluster, &topic, &workload).await;
+    let records: u64 = workload
+        .transactions
+        .iter()
+        .map(|t| u64::from(t.records))
+        .sum();
+    eprintln!(
+        "| drill | transactions | records | committed | aborted | unknown | read (read_committed) | incomplete | duplicated | aborted visible | out of order | longest commit | time | faults |"
+    );
+    eprintln!(
+        "| {} | {} | {records} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s | {:.0} s | {faults} |",
+        drill.name(),
+        workload.transactions.len(),
+        verdict.committed,
+        verdict.aborted,
+        verdict.unknown,
+        verdict.read,
+        verdict.incomplete,
+        verdict.duplicated,
+        verdict.aborted_visible,
+        verdict.out_of_order,
+        workload.longest_call.as_secs_f64(),
+        elapsed.as_secs_f64(),
+    );
+    eprintln!(
+        "  producers replaced {}, committed records that failed {}, partial unknown {}, foreign {}; errors: {:?}",
+        workload.replaced,
+        workload.committed_but_failed,
+        verdict.partial_unknown,
+        verdict.foreign,
+        workload.error_samples
+    );
+    assert!(verdict.committed > 0, "no transaction committed");
+    assert_eq!(verdict.incomplete, 0, "committed transactions not whole");
+    assert_eq!(verdict.duplicated, 0, "records seen twice");
+    assert_eq!(
+        verdict.aborted_visible, 0,
+        "records of aborted transactions visible"
+    );
+    assert_eq!(verdict.partial_unknown, 0, "a transaction visible in part");
+    assert_eq!(
+        verdict.out_of_order, 0,
+        "records out of order in a partition"
+    );
+    assert_eq!(verdict.foreign, 0, "records the drill did not write");
+    assert_eq!(
+        workload.committed_but_failed, 0,
+        "records of committed transactions reported failed"
+    );
 }
