@@ -126,6 +126,9 @@ pub struct RunSpec {
     pub settings: Settings,
     /// How the client connects besides `bootstrap` (empty for plaintext).
     pub security: ClientSecurity,
+    /// Send in transactions committed every this many milliseconds (ProducerPerformance's
+    /// `--transaction-duration-ms`, under a `--transactional-id` of the run's own).
+    pub transaction_duration_ms: Option<u64>,
 }
 
 impl RunSpec {
@@ -150,7 +153,17 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
         spec.record_size.to_string(),
         "--throughput".to_owned(),
         spec.throughput_arg(),
-    ];
+    ]
+    .into_iter()
+    .chain(spec.transaction_duration_ms.into_iter().flat_map(|ms| {
+        [
+            "--transactional-id".to_owned(),
+            format!("{}-tx", spec.topic),
+            "--transaction-duration-ms".to_owned(),
+            ms.to_string(),
+        ]
+    }))
+    .collect::<Vec<String>>();
     // The connection first, then the shared settings, then the extras (a later -X wins).
     let dash_x =
         |connection: &[(String, String)], props: Vec<(String, String)>, extra: &[String]| {
@@ -290,7 +303,31 @@ mod tests {
                 codec: Codec::Lz4,
             },
             security: ClientSecurity::default(),
+            transaction_duration_ms: None,
         }
+    }
+
+    #[test]
+    fn transactional_runs_give_every_client_its_id_and_duration() {
+        let transactional = RunSpec {
+            transaction_duration_ms: Some(100),
+            ..spec(-1.0)
+        };
+        for client in Client::ALL {
+            let (_, args) = command_line(client, &programs(), &transactional);
+            assert_eq!(
+                after(&args, "--transactional-id"),
+                Some("race-t-tx"),
+                "{client}"
+            );
+            assert_eq!(
+                after(&args, "--transaction-duration-ms"),
+                Some("100"),
+                "{client}"
+            );
+        }
+        let (_, plain) = command_line(Client::Kiel, &programs(), &spec(-1.0));
+        assert!(!plain.iter().any(|a| a == "--transactional-id"));
     }
 
     fn secured_spec() -> RunSpec {

@@ -83,6 +83,12 @@ struct Cli {
     #[arg(long, default_value = "plaintext", value_name = "SECURITY")]
     security: Security,
 
+    /// Transactional runs: every client sends in transactions committed every MS
+    /// milliseconds (ProducerPerformance's --transaction-duration-ms, each run under a
+    /// transactional id of its own).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    transaction_duration_ms: Option<u64>,
+
     /// A check, not a race: with --security sasl-ssl-scram512, every client logs in with a
     /// wrong password, so every run should fail. kiel exits at once; librdkafka retries the
     /// login until message.timeout.ms (add --rdkafka-property message.timeout.ms=15000) and
@@ -184,6 +190,7 @@ struct Plan {
     partitions: u32,
     settings: Settings,
     security: Security,
+    transaction_duration_ms: Option<u64>,
 }
 
 impl Plan {
@@ -229,6 +236,7 @@ impl Plan {
                 codec: Codec::None,
             },
             security: cli.security,
+            transaction_duration_ms: cli.transaction_duration_ms,
         };
         if plan.runs == 0 || plan.records == 0 || plan.partitions == 0 {
             return Err("--runs, --records and --partitions must be at least 1".to_owned());
@@ -361,6 +369,7 @@ impl Race<'_> {
                 ..self.plan.settings
             },
             security: target.security.clone(),
+            transaction_duration_ms: self.plan.transaction_duration_ms,
         };
         let (program, args) = command_line(client, &self.programs, &spec);
         let mut command = Command::new(&program);
@@ -686,6 +695,11 @@ fn render_report(
         "- Connection for every client: {}\n",
         plan.security.describe()
     ));
+    if let Some(ms) = plan.transaction_duration_ms {
+        out.push_str(&format!(
+            "- Transactions: every client sends in transactions (its own transactional.id per run), committing each once it has been open {ms} ms (ProducerPerformance's --transaction-duration-ms)\n"
+        ));
+    }
     out.push_str(&format!(
         "- {rounds} round(s) per phase, client order rotated each round; medians of each figure over the rounds\n\n",
     ));
@@ -765,10 +779,13 @@ fn replot(cli: &Cli, csv: &Path) -> Result<(), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     let plan = Plan::from_cli(&cli)?;
     let started = machine::now_secs();
-    let stamp = match plan.security {
+    let mut stamp = match plan.security {
         Security::Plaintext => machine::stamp(started),
         secured => format!("{}-{secured}", machine::stamp(started)),
     };
+    if let Some(ms) = plan.transaction_duration_ms {
+        stamp.push_str(&format!("-transactions-{ms}ms"));
+    }
     let work_dir = std::env::temp_dir().join("kiel-race").join(&stamp);
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| format!("creating {}: {e}", work_dir.display()))?;

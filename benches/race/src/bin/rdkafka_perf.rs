@@ -19,6 +19,10 @@
 //!   latency noted in the `ProducerContext::delivery` callback; `poll(0)` after every send,
 //!   and on a full queue `poll(1 ms)` until there is room.
 //!
+//! With `--transactional-id` / `--transaction-duration-ms` the records go in transactions,
+//! each committed once it has been open that long (librdkafka's `commit_transaction`, which
+//! flushes first), as ProducerPerformance's do.
+//!
 //! Failed records are not counted as sent (as in ProducerPerformance); the first few are
 //! printed on stderr and the exit code is 1.
 //!
@@ -92,6 +96,83 @@ struct Args {
     /// A librdkafka property (repeatable), e.g. -X linger.ms=5.
     #[arg(short = 'X', long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
     properties: Vec<(String, String)>,
+
+    /// Send in transactions under this transactional.id (ProducerPerformance's option).
+    #[arg(long, value_name = "ID")]
+    transactional_id: Option<String>,
+
+    /// Commit each transaction once it has been open this long (default 3000 with a
+    /// transactional id; alone it uses ProducerPerformance's default id).
+    #[arg(long, value_name = "MS")]
+    transaction_duration_ms: Option<u64>,
+}
+
+impl Args {
+    /// The transactional id and how long each transaction stays open, if transactional.
+    fn transactions(&self) -> Option<(String, Duration)> {
+        if self.transactional_id.is_none() && self.transaction_duration_ms.is_none() {
+            return None;
+        }
+        let id = self
+            .transactional_id
+            .clone()
+            .unwrap_or_else(|| "performance-producer-default-transactional-id".to_owned());
+        let duration = Duration::from_millis(self.transaction_duration_ms.unwrap_or(3000));
+        Some((id, duration))
+    }
+}
+
+/// ProducerPerformance's transactions: one begins before the first record after a commit
+/// and commits once it has been open for the duration (and at the end).
+struct Transactions {
+    duration: Option<Duration>,
+    open_since: Option<Instant>,
+}
+
+impl Transactions {
+    fn start<P: Producer<C>, C: ProducerContext>(
+        args: &Args,
+        producer: &P,
+    ) -> Result<Self, String> {
+        let duration = args.transactions().map(|(_, d)| d);
+        if duration.is_some() {
+            producer
+                .init_transactions(Timeout::Never)
+                .map_err(|e| format!("init_transactions: {e}"))?;
+        }
+        Ok(Self {
+            duration,
+            open_since: None,
+        })
+    }
+
+    fn before_send<P: Producer<C>, C: ProducerContext>(
+        &mut self,
+        producer: &P,
+    ) -> Result<(), String> {
+        if self.duration.is_some() && self.open_since.is_none() {
+            producer
+                .begin_transaction()
+                .map_err(|e| format!("begin_transaction: {e}"))?;
+            self.open_since = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Whether the open transaction is due to commit (`at_end`: commit whatever is open).
+    fn due(&self, at_end: bool) -> bool {
+        match (self.duration, self.open_since) {
+            (Some(duration), Some(since)) => at_end || since.elapsed() >= duration,
+            _ => false,
+        }
+    }
+
+    fn commit<P: Producer<C>, C: ProducerContext>(&mut self, producer: &P) -> Result<(), String> {
+        self.open_since = None;
+        producer
+            .commit_transaction(Timeout::Never)
+            .map_err(|e| format!("commit_transaction: {e}"))
+    }
 }
 
 fn parse_property(text: &str) -> Result<(String, String), String> {
@@ -173,6 +254,9 @@ fn client_config(args: &Args) -> ClientConfig {
     for (key, value) in &args.properties {
         config.set(key, value);
     }
+    if let Some((id, _)) = args.transactions() {
+        config.set("transactional.id", id);
+    }
     config
 }
 
@@ -252,10 +336,12 @@ fn run_base(args: &Args) -> Result<Outcome, String> {
         .create_with_context(context)
         .map_err(|e| format!("cannot create the BaseProducer: {e}"))?;
     let epoch = producer.context().epoch;
+    let mut transactions = Transactions::start(args, &producer)?;
     let mut payloads = Payloads::new(args.record_size as usize);
     let start = Instant::now();
     let throttle = Throttle::new(args.throughput, start);
     for i in 0..args.num_records {
+        transactions.before_send(&producer)?;
         let sent_at = Instant::now();
         let opaque = usize::try_from(sent_at.duration_since(epoch).as_nanos()).unwrap_or(0);
         let mut record = BaseRecord::<(), [u8], usize>::with_opaque_to(&args.topic, opaque)
@@ -274,10 +360,16 @@ fn run_base(args: &Args) -> Result<Outcome, String> {
             }
         }
         producer.poll(Duration::ZERO);
+        if transactions.due(false) {
+            transactions.commit(&producer)?;
+        }
         if let Some(pause) = throttle.pause(i + 1, Instant::now()) {
             // Polling for the pause delivers reports while it waits.
             producer.poll(pause);
         }
+    }
+    if transactions.due(true) {
+        transactions.commit(&producer)?;
     }
     producer
         .flush(Timeout::Never)
@@ -303,11 +395,14 @@ async fn run_future(args: &Args) -> Result<Outcome, String> {
         finished: AtomicU64::new(0),
         progress: tokio::sync::Notify::new(),
     });
+    // The transactional calls block: they run on this worker while the others carry on.
+    let mut transactions = tokio::task::block_in_place(|| Transactions::start(args, &producer))?;
     let mut payloads = Payloads::new(args.record_size as usize);
     let start = Instant::now();
     let throttle = Throttle::new(args.throughput, start);
     let mut queued = 0u64;
     for i in 0..args.num_records {
+        transactions.before_send(&producer)?;
         let sent_at = Instant::now();
         let mut record = FutureRecord::<(), [u8]>::to(&args.topic).payload(payloads.next_value());
         let delivery = loop {
@@ -338,9 +433,15 @@ async fn run_future(args: &Args) -> Result<Outcome, String> {
                 shared.progress.notify_one();
             });
         }
+        if transactions.due(false) {
+            tokio::task::block_in_place(|| transactions.commit(&producer))?;
+        }
         if let Some(pause) = throttle.pause(i + 1, Instant::now()) {
             tokio::time::sleep(pause).await;
         }
+    }
+    if transactions.due(true) {
+        tokio::task::block_in_place(|| transactions.commit(&producer))?;
     }
     producer
         .flush(Timeout::Never)
