@@ -121,6 +121,40 @@ impl Producer {
         self.inner.unsent_count()
     }
 
+    /// Blocks until the transactional producer is ready (see
+    /// [`crate::Producer::init_transactions`]).
+    pub fn init_transactions(&self) -> Result<()> {
+        self.runtime.block_on(self.inner.init_transactions())
+    }
+
+    /// Opens a transaction (see [`crate::Producer::begin_transaction`]); does not block.
+    pub fn begin_transaction(&self) -> Result<()> {
+        self.inner.begin_transaction()
+    }
+
+    /// Adds a consumer group's offsets to the open transaction and blocks until its
+    /// coordinator holds them (see [`crate::Producer::send_offsets_to_transaction`]).
+    pub fn send_offsets_to_transaction(
+        &self,
+        offsets: impl IntoIterator<Item = crate::PartitionOffset>,
+        group: &crate::ConsumerGroupMetadata,
+    ) -> Result<()> {
+        self.runtime
+            .block_on(self.inner.send_offsets_to_transaction(offsets, group))
+    }
+
+    /// Commits the open transaction and blocks until the coordinator has completed it (see
+    /// [`crate::Producer::commit_transaction`]).
+    pub fn commit_transaction(&self) -> Result<()> {
+        self.runtime.block_on(self.inner.commit_transaction())
+    }
+
+    /// Aborts the open transaction and blocks until the coordinator has completed it (see
+    /// [`crate::Producer::abort_transaction`]).
+    pub fn abort_transaction(&self) -> Result<()> {
+        self.runtime.block_on(self.inner.abort_transaction())
+    }
+
     /// Winds down (see [`crate::Producer::close`]) and blocks until done. Dropping the
     /// producer does the same.
     pub fn close(self) {

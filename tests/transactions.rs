@@ -344,3 +344,45 @@ async fn the_transaction_protocol_follows_the_cluster() {
     }
     producer.close().await;
 }
+
+/// The blocking facade's transactions, from a plain thread: a committed and an aborted one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocking_producer_commits_and_aborts() {
+    let cluster = cluster().await;
+    let topic = topics(cluster, "txn-blocking", 1, 2).await.remove(0);
+    let bootstrap = cluster.bootstrap();
+    let id = unique("txn-blocking");
+    let writer_topic = topic.clone();
+    tokio::task::spawn_blocking(move || {
+        let producer = kiel::blocking::Producer::from_properties([
+            ("bootstrap.servers", bootstrap.as_str()),
+            ("transactional.id", id.as_str()),
+        ])
+        .unwrap();
+        producer.init_transactions().unwrap();
+        for (txn, commit) in [("kept", true), ("dropped", false)] {
+            producer.begin_transaction().unwrap();
+            let handles: Vec<_> = (0..10)
+                .map(|i| producer.produce(&writer_topic, record(txn, i)).unwrap())
+                .collect();
+            if commit {
+                producer.commit_transaction().unwrap();
+                for h in handles {
+                    h.wait().unwrap();
+                }
+            } else {
+                producer.flush(Duration::from_secs(30));
+                producer.abort_transaction().unwrap();
+            }
+        }
+        producer.close();
+    })
+    .await
+    .unwrap();
+    let committed = read(cluster, &topic, 10, true).await;
+    assert!(
+        committed.iter().all(|v| v.starts_with("kept-")),
+        "{committed:?}"
+    );
+    assert_eq!(committed.len(), 10);
+}

@@ -96,7 +96,7 @@ class protobuf_reader:
         from google.protobuf.message_factory import GetMessageClass
         client_class = apicurio_protobuf_client(SchemaRegistryClient)
         self.deserializer = ProtobufDeserializer(
-            GetMessageClass(desc), {}, schema_registry_client=client_class({"url": registry_url})
+            GetMessageClass(desc), {}, schema_registry_client=client_class({"url": registry_url, "timeout": 20})
         )
         self.json_format = json_format
         self.SchemaId = SchemaId
@@ -131,7 +131,8 @@ class protobuf_reader:
 
 bootstrap, topic, registry_url, count, fmt = sys.argv[1:6]
 count = int(count)
-registry = SchemaRegistryClient({"url": registry_url})
+# A registry call that does not answer fails after 20 s instead of hanging the reader.
+registry = SchemaRegistryClient({"url": registry_url, "timeout": 20})
 describe = None
 if fmt == "protobuf":
     describe = protobuf_reader(*sys.argv[6:8])

@@ -150,7 +150,8 @@ async fn strike_leaders(
     let mut dealt = Vec::new();
     let mut cycle: u32 = 0;
     while !progress.borrow().done {
-        let at_coordinator = matches!(fault, NodeFault::KillCoordinatorToo) && cycle.is_multiple_of(2);
+        let at_coordinator =
+            matches!(fault, NodeFault::KillCoordinatorToo) && cycle.is_multiple_of(2);
         let target = if at_coordinator {
             leader(cluster, TRANSACTION_STATE, 0).await
         } else {

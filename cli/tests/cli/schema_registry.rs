@@ -58,19 +58,34 @@ fn schema_file(name: &str, text: &str) -> PathBuf {
 /// Reads `count` records of `topic` with confluent-kafka's deserializer for `format`.
 async fn read_back(topic: &str, count: usize, format: &str, extra: &[&str]) -> Vec<Value> {
     let (cluster, registry) = (cluster().await, registry().await);
-    let output = tokio::process::Command::new("python3")
-        .arg(READER)
-        .args([
-            &cluster.bootstrap(),
-            topic,
-            &registry.url(),
-            &count.to_string(),
-            format,
-        ])
-        .args(extra)
-        .output()
-        .await
-        .unwrap_or_else(|e| panic!("python3: {e}"));
+    // As in kiel-schema-registry's tests: a run that hangs (an HTTP call to the registry
+    // that never returned, seen once under load) is killed and tried once more.
+    let timeout = std::time::Duration::from_secs(150);
+    let mut attempt = 0;
+    let output = loop {
+        attempt += 1;
+        let run = tokio::process::Command::new("python3")
+            .arg(READER)
+            .args([
+                &cluster.bootstrap(),
+                topic,
+                &registry.url(),
+                &count.to_string(),
+                format,
+            ])
+            .args(extra)
+            .kill_on_drop(true)
+            .output();
+        match tokio::time::timeout(timeout, run).await {
+            Ok(output) => break output.unwrap_or_else(|e| panic!("python3: {e}")),
+            Err(_) if attempt < 2 => {
+                eprintln!(
+                    "the Python reader of {topic} hung for {timeout:?}; killed, trying again"
+                );
+            }
+            Err(_) => panic!("the Python reader of {topic} hung for {timeout:?} twice (killed)"),
+        }
+    };
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.code() != Some(3),

@@ -33,6 +33,9 @@ pub(crate) async fn registry() -> &'static SchemaRegistry {
         .unwrap_or_else(|e| panic!("this test needs a Schema Registry (Java 21+ and Maven): {e}"))
 }
 
+/// How long one run of the Python reader may take.
+const READER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(150);
+
 /// Reads `count` records of `topic` with confluent-kafka's Python client and its
 /// deserializer for `format` (`avro`, `json`, or `protobuf` followed by the `.proto` file
 /// and the message name in `extra`): one JSON object per record, as the script prints.
@@ -49,12 +52,27 @@ pub(crate) async fn read_with_confluent_kafka(
         "/tests/read_with_confluent_kafka.py"
     );
     let count = count.to_string();
-    let output = tokio::process::Command::new("python3")
-        .args([script, bootstrap, topic, registry_url, &count, format])
-        .args(extra)
-        .output()
-        .await
-        .unwrap_or_else(|e| panic!("python3: {e}"));
+    // The reader gives up on its own after 60 s without the records; a run that hangs
+    // anyway (seen once under load: an HTTP call to the registry that never returned) is
+    // killed and tried once more, so it can never hold a test run up.
+    let mut attempt = 0;
+    let output = loop {
+        attempt += 1;
+        let run = tokio::process::Command::new("python3")
+            .args([script, bootstrap, topic, registry_url, &count, format])
+            .args(extra)
+            .kill_on_drop(true)
+            .output();
+        match tokio::time::timeout(READER_TIMEOUT, run).await {
+            Ok(output) => break output.unwrap_or_else(|e| panic!("python3: {e}")),
+            Err(_) if attempt < 2 => eprintln!(
+                "the Python reader of {topic} hung for {READER_TIMEOUT:?}; killed, trying again"
+            ),
+            Err(_) => {
+                panic!("the Python reader of {topic} hung for {READER_TIMEOUT:?} twice (killed)")
+            }
+        }
+    };
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.code() != Some(3),
