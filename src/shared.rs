@@ -268,6 +268,8 @@ impl Shared {
         if self.is_closing() {
             return Err(Error::Closed);
         }
+        // Held until the record is counted in `outstanding` (the end of this function): the
+        // sender counts outstanding records under this lock before it lets EndTxn go.
         let transaction = self.lock_transaction();
         if let Some(manager) = &transaction {
             manager.check_produce()?;

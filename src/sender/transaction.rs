@@ -78,10 +78,14 @@ impl Sender {
         if shared.transaction.is_none() {
             return;
         }
-        let records_done = self.shared.outstanding() == 0;
         let Some(mut manager) = shared.lock_transaction() else {
             return;
         };
+        // Counted under the manager's lock, which `produce` holds until its record is
+        // counted: a commit asked for after this point finds every record it must wait
+        // for. (Counted before the lock, a whole transaction could be produced and
+        // committed in between, and its EndTxn go before its records.)
+        let records_done = self.shared.outstanding() == 0;
         let Some(outgoing) = manager.poll(now, records_done) else {
             return;
         };
