@@ -78,9 +78,7 @@ impl JavaRuntime {
                 return Ok(found.clone());
             }
         }
-        let output = Command::new(program)
-            .arg("-version")
-            .output()
+        let output = run_version(program)
             .map_err(|e| format!("cannot run the Java launcher {} ({e})", program.display()))?;
         // `java -version` writes to stderr.
         let text = String::from_utf8_lossy(&output.stderr);
@@ -407,6 +405,22 @@ impl HeapSize {
         initial_mb: 64,
         max_mb: 512,
     };
+}
+
+/// Runs `program -version`. A launcher just written (a JDK being unpacked, or a test's
+/// stand-in script) can be "busy" for a moment while another thread that forked still holds
+/// it open for writing (ETXTBSY): that is tried again, a few times.
+fn run_version(program: &Path) -> std::io::Result<std::process::Output> {
+    let mut tries = 0;
+    loop {
+        match Command::new(program).arg("-version").output() {
+            Err(e) if e.raw_os_error() == Some(26) && tries < 20 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            result => return result,
+        }
+    }
 }
 
 #[cfg(test)]
