@@ -96,6 +96,10 @@ impl Sender {
                     }
                     first_of_request.insert(leader);
                     *left = left.saturating_sub(size + 64);
+                    if let Some(manager) = transaction.as_mut() {
+                        // Under transaction version 2 this Produce adds the partition.
+                        manager.sent(&(Arc::clone(topic), partition));
+                    }
                     Some((index, leader))
                 });
         drop(transaction);
@@ -232,15 +236,6 @@ impl Sender {
                 .min(i32::MAX as u128) as i32,
             topics,
         };
-        if v2 {
-            if let Some(mut manager) = self.shared.lock_transaction() {
-                let partitions: Vec<_> = ok
-                    .iter()
-                    .map(|b| (Arc::clone(&b.topic), b.partition))
-                    .collect();
-                manager.sent(partitions.iter());
-            }
-        }
         let kind = InFlightKind::Produce {
             batches: ok,
             version,

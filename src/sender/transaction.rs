@@ -290,27 +290,19 @@ fn txn_offset_commit(
             });
     }
     // Before v3 the request has no member fields: a group known by id alone.
-    let members = version >= 3;
+    let group = if version >= 3 {
+        commit.group.clone()
+    } else {
+        crate::transaction::ConsumerGroupMetadata::new(commit.group.group_id.clone())
+    };
     TxnOffsetCommitRequest {
         transactional_id,
-        group_id: commit.group.group_id.clone(),
+        group_id: group.group_id,
         producer_id: identity.id,
         producer_epoch: identity.epoch,
-        generation_id: if members {
-            commit.group.generation_id
-        } else {
-            -1
-        },
-        member_id: if members {
-            commit.group.member_id.clone()
-        } else {
-            String::new()
-        },
-        group_instance_id: if members {
-            commit.group.group_instance_id.clone()
-        } else {
-            None
-        },
+        generation_id: group.generation_id,
+        member_id: group.member_id,
+        group_instance_id: group.group_instance_id,
         topics: topics
             .into_iter()
             .map(|(name, partitions)| TxnOffsetCommitTopic {

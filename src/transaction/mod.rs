@@ -476,15 +476,11 @@ impl TransactionManager {
         false
     }
 
-    /// Batches of `partitions` went out in a Produce request: under transaction version 2
-    /// that adds the partitions to the transaction.
-    pub(crate) fn sent<'a>(&mut self, partitions: impl IntoIterator<Item = &'a TopicPartition>) {
-        if self.v2 {
-            for partition in partitions {
-                if !self.added.contains(partition) {
-                    self.added.insert(partition.clone());
-                }
-            }
+    /// A batch of `partition` goes out in a Produce request: under transaction version 2
+    /// that adds the partition to the transaction.
+    pub(crate) fn sent(&mut self, partition: &TopicPartition) {
+        if self.v2 && !self.added.contains(partition) {
+            self.added.insert(partition.clone());
         }
     }
 
@@ -635,7 +631,7 @@ impl TransactionManager {
                 Ok(identity) => {
                     self.identity = Some(identity);
                     effect.identity = Some(identity);
-                    self.pop_step();
+                    self.steps.pop_front();
                     self.phase = Phase::Ready;
                     if let Some(w) = self.init_waiter.take() {
                         let _ = w.send(Ok(()));
@@ -674,7 +670,7 @@ impl TransactionManager {
             (TxnRequest::CommitOffsets(_), TxnAnswer::CommitOffsets(code)) => {
                 if code == ErrorCode::None {
                     self.offsets_added = true;
-                    self.pop_step();
+                    self.steps.pop_front();
                     if let Some(w) = self.offsets_waiter.take() {
                         let _ = w.send(Ok(()));
                     }
@@ -692,7 +688,7 @@ impl TransactionManager {
                         self.identity = Some(next);
                         effect.new_epoch = Some(next);
                     }
-                    self.pop_step();
+                    self.steps.pop_front();
                     self.transaction_ended();
                 } else {
                     self.on_error("EndTxn", code, now);
@@ -708,10 +704,6 @@ impl TransactionManager {
             }
         }
         effect
-    }
-
-    fn pop_step(&mut self) {
-        self.steps.pop_front();
     }
 
     /// EndTxn completed (or an abort needed none): ready for the next transaction.
@@ -758,7 +750,7 @@ impl TransactionManager {
             Reaction::Abortable if request == "InitProducerId" || request == "EndTxn" => {
                 if matches!(self.phase, Phase::Committing) && request == "EndTxn" {
                     // The coordinator refused the commit (e.g. TRANSACTION_ABORTABLE): abort.
-                    self.pop_step();
+                    self.steps.pop_front();
                     self.fail_abortable(TransactionError::Abortable { cause: cause() });
                 } else {
                     self.fail_fatal(TransactionError::Fatal { cause: cause() });

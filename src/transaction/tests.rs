@@ -75,6 +75,20 @@ fn with_partition_added(now: Instant) -> TransactionManager {
     m
 }
 
+/// `send_offsets_to_transaction` of offset 42 of in-0 for `group`; its answer comes on the
+/// returned receiver.
+fn send_offset_42(m: &mut TransactionManager, group: ConsumerGroupMetadata) -> Answer {
+    let (w, rx) = waiter();
+    m.send_offsets(
+        OffsetCommit {
+            group,
+            offsets: vec![PartitionOffset::new("in", 0, 42)],
+        },
+        w,
+    );
+    rx
+}
+
 fn is_invalid_state(result: Result<(), Error>) -> bool {
     matches!(
         result,
@@ -369,14 +383,7 @@ fn offsets_are_added_then_committed_to_the_group_coordinator() {
     let now = Instant::now();
     let mut m = initialized(now);
     m.begin().unwrap();
-    let (w, mut rx) = waiter();
-    m.send_offsets(
-        OffsetCommit {
-            group: ConsumerGroupMetadata::new("g"),
-            offsets: vec![PartitionOffset::new("in", 0, 42)],
-        },
-        w,
-    );
+    let mut rx = send_offset_42(&mut m, ConsumerGroupMetadata::new("g"));
     let add = expect(&mut m, now, false);
     assert!(matches!(add.request, TxnRequest::AddOffsets(_)));
     assert_eq!(add.destination, Destination::Broker(2));
@@ -407,13 +414,9 @@ fn a_stale_consumer_generation_makes_the_transaction_abortable() {
     let now = Instant::now();
     let mut m = initialized(now);
     m.begin().unwrap();
-    let (w, mut rx) = waiter();
-    m.send_offsets(
-        OffsetCommit {
-            group: ConsumerGroupMetadata::new("g").with_member(3, "m-1"),
-            offsets: vec![PartitionOffset::new("in", 0, 42)],
-        },
-        w,
+    let mut rx = send_offset_42(
+        &mut m,
+        ConsumerGroupMetadata::new("g").with_member(3, "m-1"),
     );
     expect(&mut m, now, false);
     m.answered(TxnAnswer::AddOffsets(ErrorCode::None), now);
@@ -439,7 +442,7 @@ fn transaction_version_2_adds_partitions_by_producing_and_bumps_the_epoch_at_the
         "no AddPartitionsToTxn under version 2"
     );
     assert!(m.poll(now, false).is_none());
-    m.sent([&tp("a", 0)]);
+    m.sent(&tp("a", 0));
     let (w, mut rx) = waiter();
     m.commit(w);
     let end = expect(&mut m, now, true);
@@ -471,7 +474,7 @@ fn an_abort_under_version_2_ends_only_a_transaction_that_produced() {
     );
     assert!(matches!(answer(&mut rx), Some(Ok(()))));
     m.begin().unwrap();
-    m.sent([&tp("a", 0)]);
+    m.sent(&tp("a", 0));
     let (w, _rx) = waiter();
     m.abort(w);
     assert!(matches!(
@@ -486,14 +489,7 @@ fn offsets_under_version_2_go_straight_to_the_group_coordinator() {
     let mut m = initialized(now);
     m.set_cluster_transaction_version(Some(2));
     m.begin().unwrap();
-    let (w, mut rx) = waiter();
-    m.send_offsets(
-        OffsetCommit {
-            group: ConsumerGroupMetadata::new("g"),
-            offsets: vec![PartitionOffset::new("in", 0, 42)],
-        },
-        w,
-    );
+    let mut rx = send_offset_42(&mut m, ConsumerGroupMetadata::new("g"));
     let find = expect(&mut m, now, false);
     assert!(
         matches!(
