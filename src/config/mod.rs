@@ -92,6 +92,7 @@ pub struct ProducerConfig {
     pub(crate) max_block: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) reconnect_backoff: Duration,
+    pub(crate) reconnect_backoff_max: Duration,
     pub(crate) partitioner: PartitionerKind,
     pub(crate) partitioner_ignore_keys: bool,
     pub(crate) custom_partitioner: Option<Arc<dyn Partitioner>>,
@@ -137,6 +138,7 @@ impl Default for ProducerConfig {
             max_block: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             reconnect_backoff: Duration::from_millis(50),
+            reconnect_backoff_max: Duration::from_millis(1000),
             partitioner: PartitionerKind::default(),
             partitioner_ignore_keys: false,
             custom_partitioner: None,
@@ -333,6 +335,12 @@ impl ProducerConfig {
     /// `reconnect.backoff.ms`: wait before reconnecting to a broker. Default 50 ms.
     pub fn reconnect_backoff(&self) -> Duration {
         self.reconnect_backoff
+    }
+
+    /// `reconnect.backoff.max.ms`: the wait doubles with each failed attempt to connect to
+    /// the same broker, up to this. Default 1 s.
+    pub fn reconnect_backoff_max(&self) -> Duration {
+        self.reconnect_backoff_max
     }
 
     /// `partitioner` (librdkafka names) or `partitioner.class` (Java class names). Default:

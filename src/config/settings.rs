@@ -378,6 +378,13 @@ pub(super) const SETTINGS: &[Setting] = &[
         "wait before reconnecting to a broker",
         reconnect_backoff
     ),
+    duration_setting!(
+        "reconnect.backoff.max.ms",
+        [],
+        "1000",
+        "the reconnect wait doubles per failed attempt up to this",
+        reconnect_backoff_max
+    ),
     Setting {
         name: "partitioner.class",
         aliases: &["partitioner"],

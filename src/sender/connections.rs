@@ -5,7 +5,7 @@
 //! - Java `NetworkClient.java` (least loaded node, reconnect backoff)
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Action, ConnState, Endpoint, InFlight, InFlightKind, Sender, Versions};
 use crate::connection::{ConnectionError, ConnectionEvent, ConnectionId};
@@ -123,6 +123,7 @@ impl Sender {
                     if let Endpoint::Broker(broker) = endpoint {
                         self.unreachable_brokers.remove(&broker);
                     }
+                    self.failed_connects.remove(&endpoint);
                     self.conns.insert(
                         endpoint,
                         ConnState::Ready {
@@ -175,14 +176,31 @@ impl Sender {
         let was_ready = matches!(self.conns.get(&endpoint), Some(ConnState::Ready { .. }));
         if matches!(self.conns.get(&endpoint), Some(ConnState::Connecting { id: c } | ConnState::Ready { id: c, .. }) if *c == id)
         {
+            let failures = if was_ready {
+                0
+            } else {
+                let failures = self.failed_connects.entry(endpoint.clone()).or_insert(0);
+                *failures = failures.saturating_add(1);
+                *failures
+            };
+            let wait = reconnect_backoff(
+                self.config.reconnect_backoff,
+                self.config.reconnect_backoff_max,
+                failures,
+            );
             self.conns.insert(
                 endpoint.clone(),
                 ConnState::Backoff {
-                    until: later(now, self.config.reconnect_backoff),
+                    until: later(now, wait),
                 },
             );
         }
         if let Endpoint::Broker(broker) = endpoint {
+            if !was_ready {
+                if let Some(mut manager) = self.shared.lock_transaction() {
+                    manager.broker_unreachable(broker, now);
+                }
+            }
             self.connection_errors.insert(broker, cause.to_string());
             if cause.is_fatal() {
                 // No retry can fix it: what is bound for this broker fails at once.
@@ -252,5 +270,37 @@ impl Sender {
             actions.push(Action::Close { id });
             self.connection_lost(id, ConnectionError::RequestTimeout, now);
         }
+    }
+}
+
+/// The wait before reconnecting after `failures` failed attempts in a row (0 after a
+/// connection that was up): `base` doubled per failure after the first, at most `max` (or
+/// `base`, if that is larger), as Java's `reconnect.backoff.max.ms` does.
+fn reconnect_backoff(base: Duration, max: Duration, failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(31);
+    base.saturating_mul(1u32 << doublings).min(max.max(base))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reconnect_backoff_doubles_up_to_its_maximum() {
+        let ms = Duration::from_millis;
+        let waits: Vec<_> = (0..8)
+            .map(|f| reconnect_backoff(ms(50), ms(1000), f))
+            .collect();
+        assert_eq!(
+            waits,
+            [50, 50, 100, 200, 400, 800, 1000, 1000].map(ms).to_vec()
+        );
+        assert_eq!(reconnect_backoff(ms(50), ms(1000), u32::MAX), ms(1000));
+        // A maximum below the base is the base.
+        assert_eq!(reconnect_backoff(ms(500), ms(10), 5), ms(500));
+        assert_eq!(
+            reconnect_backoff(Duration::MAX, Duration::MAX, 3),
+            Duration::MAX
+        );
     }
 }

@@ -205,6 +205,9 @@ pub(crate) struct Sender {
     /// Brokers whose last connection failed in a way no retry fixes (not a Kafka broker,
     /// and later: authentication, TLS): records bound for them fail at once.
     unreachable_brokers: BTreeMap<i32, ConnectionError>,
+    /// Failed attempts in a row to connect to each endpoint: the reconnect backoff doubles
+    /// with each (`reconnect.backoff.ms` up to `reconnect.backoff.max.ms`).
+    failed_connects: BTreeMap<Endpoint, u32>,
     /// What the last drain saw of the unsent side.
     unsent: UnsentSummary,
 }
@@ -244,6 +247,7 @@ impl Sender {
             waiting_topics: BTreeSet::new(),
             connection_errors: BTreeMap::new(),
             unreachable_brokers: BTreeMap::new(),
+            failed_connects: BTreeMap::new(),
             unsent: UnsentSummary::default(),
         }
     }

@@ -600,6 +600,33 @@ impl TransactionManager {
         self.in_flight = None;
     }
 
+    /// A connection to `broker` could not be made. If it is a coordinator kiel waits to
+    /// reach, the coordinator is looked up again after a backoff instead of waiting for
+    /// that broker's return: a killed coordinator's successor is found as soon as the
+    /// cluster names it (Java does the same when the coordinator is not ready).
+    pub(crate) fn broker_unreachable(&mut self, broker: i32, now: Instant) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        let mut forgot = false;
+        if self.coordinator == Coordinator::Known(broker) {
+            self.coordinator = Coordinator::Unknown;
+            forgot = true;
+        }
+        if self
+            .group_coordinator
+            .as_ref()
+            .is_some_and(|(_, node)| *node == broker)
+        {
+            self.group_coordinator = None;
+            forgot = true;
+        }
+        if forgot {
+            tracing::debug!(broker, "coordinator unreachable; looking it up again");
+            self.back_off(now);
+        }
+    }
+
     /// When the manager next has something to do by itself (a retry after its backoff).
     pub(crate) fn next_wakeup(&self) -> Option<Instant> {
         self.retry_at

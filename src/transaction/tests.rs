@@ -245,6 +245,36 @@ fn a_lost_end_txn_is_sent_again_after_finding_the_coordinator() {
 }
 
 #[test]
+fn an_unreachable_coordinator_is_looked_up_again() {
+    let now = Instant::now();
+    let mut m = with_partition_added(now);
+    let (w, mut rx) = waiter();
+    m.commit(w);
+    let end = expect(&mut m, now, true);
+    assert_eq!(end.destination, Destination::Broker(2));
+    // No connection to node 2 yet: the request waits for one.
+    m.not_sent();
+    // Another broker being unreachable changes nothing.
+    m.broker_unreachable(3, now);
+    assert_eq!(
+        expect(&mut m, now, true).destination,
+        Destination::Broker(2)
+    );
+    m.not_sent();
+    // Node 2 cannot be reached: ask who coordinates now, after a backoff.
+    m.broker_unreachable(2, now);
+    assert!(m.poll(now, true).is_none());
+    let find = expect(&mut m, now + BACKOFF, true);
+    assert!(matches!(find.request, TxnRequest::FindCoordinator { .. }));
+    m.answered(TxnAnswer::Coordinator(Ok(1)), now + BACKOFF);
+    let end = expect(&mut m, now + BACKOFF, true);
+    assert!(matches!(end.request, TxnRequest::EndTxn { commit: true }));
+    assert_eq!(end.destination, Destination::Broker(1));
+    m.answered(TxnAnswer::EndTxn(ErrorCode::None, None), now + BACKOFF);
+    assert!(matches!(answer(&mut rx), Some(Ok(()))));
+}
+
+#[test]
 fn a_failed_batch_makes_the_transaction_abortable_and_commit_fails() {
     let now = Instant::now();
     let mut m = initialized(now);

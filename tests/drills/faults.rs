@@ -166,6 +166,7 @@ async fn strike_leaders(
         match fault {
             NodeFault::Kill | NodeFault::KillCoordinatorToo => {
                 cluster.kill(node).unwrap_or_else(|e| panic!("{e}"));
+                tracing::info!(target: "kiel::drill", node, at_coordinator, "killed");
                 tokio::time::sleep(KILL_DOWNTIME).await;
                 cluster
                     .restart(node)
@@ -182,6 +183,7 @@ async fn strike_leaders(
             }
         }
         heal(cluster, topic, partitions).await;
+        tracing::info!(target: "kiel::drill", node, "healed");
         tokio::time::sleep(HEALTHY_GAP).await;
         cycle += 1;
     }

@@ -54,6 +54,26 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Long enough that no record expires: a drill counts faults' effects, not timeouts.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(900);
 
+/// With `KIEL_DRILL_LOG=debug` (or another level) kiel's tracing events are printed, with
+/// the time, to standard error: what the client did around a slow call.
+fn print_client_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    let Some(level) = std::env::var("KIEL_DRILL_LOG")
+        .ok()
+        .and_then(|v| v.parse::<tracing::Level>().ok())
+    else {
+        return;
+    };
+    ONCE.call_once(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let targets = tracing_subscriber::filter::Targets::new().with_target("kiel", level);
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(targets);
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
+}
+
 /// Drills run one at a time: each has a 3-node cluster of its own.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
@@ -312,6 +332,7 @@ async fn restart_cluster_without_idempotence() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_while_the_coordinator_and_leaders_are_killed() {
     let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+    print_client_logs();
     let transactions: usize = std::env::var("KIEL_DRILL_TRANSACTIONS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -358,10 +379,10 @@ async fn transactions_while_the_coordinator_and_leaders_are_killed() {
         .map(|t| u64::from(t.records))
         .sum();
     eprintln!(
-        "| drill | transactions | records | committed | aborted | unknown | read (read_committed) | incomplete | duplicated | aborted visible | out of order | longest commit | time | faults |"
+        "| drill | transactions | records | committed | aborted | unknown | read (read_committed) | incomplete | duplicated | aborted visible | out of order | commit p50 / p99 / max | time | faults |"
     );
     eprintln!(
-        "| {} | {} | {records} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s | {:.0} s | {faults} |",
+        "| {} | {} | {records} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} / {:.1} / {:.1} s | {:.0} s | {faults} |",
         drill.name(),
         workload.transactions.len(),
         verdict.committed,
@@ -372,7 +393,9 @@ async fn transactions_while_the_coordinator_and_leaders_are_killed() {
         verdict.duplicated,
         verdict.aborted_visible,
         verdict.out_of_order,
-        workload.longest_call.as_secs_f64(),
+        workload.call_quantile(0.5).as_secs_f64(),
+        workload.call_quantile(0.99).as_secs_f64(),
+        workload.call_quantile(1.0).as_secs_f64(),
         elapsed.as_secs_f64(),
     );
     eprintln!(

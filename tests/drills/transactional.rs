@@ -40,8 +40,8 @@ pub(crate) struct Transaction {
 /// What the workload did.
 pub(crate) struct Workload {
     pub(crate) transactions: Vec<Transaction>,
-    /// The longest commit (or abort) call.
-    pub(crate) longest_call: Duration,
+    /// How long each commit call (with the abort after it, if any) took.
+    pub(crate) calls: Vec<Duration>,
     /// Records of committed transactions whose futures failed (must be 0).
     pub(crate) committed_but_failed: u64,
     /// Producers replaced after a commit failed for good.
@@ -93,7 +93,7 @@ pub(crate) async fn run(
     let mut rng = StdRng::seed_from_u64(count as u64);
     let mut workload = Workload {
         transactions: Vec::with_capacity(count),
-        longest_call: Duration::ZERO,
+        calls: Vec::with_capacity(count),
         committed_but_failed: 0,
         replaced: 0,
         error_samples: Vec::new(),
@@ -142,7 +142,11 @@ pub(crate) async fn run(
                 Fate::Unknown
             }
         };
-        workload.longest_call = workload.longest_call.max(started.elapsed());
+        let took = started.elapsed();
+        if took > Duration::from_secs(2) {
+            tracing::info!(target: "kiel::drill", transaction = t, ?fate, ?took, "slow commit");
+        }
+        workload.calls.push(took);
         for future in futures {
             let outcome = future.await;
             if fate == Fate::Committed {
@@ -164,6 +168,18 @@ pub(crate) async fn run(
     progress.send_modify(|p| p.done = true);
     producer.close().await;
     workload
+}
+
+impl Workload {
+    /// The `q` quantile (0 to 1) of the commit calls' durations.
+    pub(crate) fn call_quantile(&self, q: f64) -> Duration {
+        let mut calls = self.calls.clone();
+        calls.sort_unstable();
+        let Some(last) = calls.len().checked_sub(1) else {
+            return Duration::ZERO;
+        };
+        calls[((last as f64) * q).round() as usize]
+    }
 }
 
 fn sample(samples: &mut Vec<String>, text: String) {
