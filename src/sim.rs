@@ -61,6 +61,9 @@ pub(crate) struct Faults {
     pub max_extra_latency_ms: u64,
     /// The transaction coordinator moves, is loading or is busy (per coordinator request).
     pub coordinator_error: f64,
+    /// A request of an open transaction (AddPartitionsToTxn, EndTxn(commit), a
+    /// transactional Produce) is answered TRANSACTION_ABORTABLE: the client must abort.
+    pub transaction_abortable: f64,
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +144,12 @@ pub(crate) struct SimCluster {
     pub end_txn_retries: usize,
     /// Transactions the coordinator ended: (commits, aborts).
     pub transactions_ended: (usize, usize),
+    /// Transactions the coordinator aborted because they outlived their timeout.
+    pub transactions_timed_out: usize,
+    /// Producers fenced by a successor's InitProducerId ([`Self::fence`]).
+    pub fenced: usize,
+    /// TRANSACTION_ABORTABLE answers injected.
+    pub abortable_answers: usize,
 }
 
 fn encode_response<R: Request>(body: &R::Response, version: i16, correlation_id: i32) -> Bytes
@@ -180,6 +189,9 @@ impl SimCluster {
             coordinator_faults: 0,
             end_txn_retries: 0,
             transactions_ended: (0, 0),
+            transactions_timed_out: 0,
+            fenced: 0,
+            abortable_answers: 0,
         }
     }
 
@@ -601,12 +613,15 @@ impl SimCluster {
             .as_deref()
             .and_then(|r| kiel_protocol::record::BatchHeader::parse(r).ok())
             .filter(|h| h.is_transactional())
-            .map(|h| h.producer_id);
-        if let Some(producer_id) = transactional {
-            if !self.transactional_write_allowed(producer_id, topic, index, version) {
-                return (ErrorCode::InvalidTxnState, -1);
+            .map(|h| (h.producer_id, h.producer_epoch));
+        if let Some((producer_id, epoch)) = transactional {
+            if let Err(code) =
+                self.transactional_write_allowed(producer_id, epoch, topic, index, version)
+            {
+                return (code, -1);
             }
         }
+        let transactional = transactional.map(|(producer_id, _)| producer_id);
         let brokers = self.brokers.clone();
         let move_leader = self.chance(self.faults.leader_move);
         let transient = self.chance(self.faults.retriable_error);

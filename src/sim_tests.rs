@@ -393,6 +393,7 @@ fn faulty() -> Faults {
         connect_failure: 0.05,
         max_extra_latency_ms: 20,
         coordinator_error: 0.0,
+        transaction_abortable: 0.0,
     }
 }
 

@@ -3,7 +3,11 @@
 //! (which records a transaction wrote, hidden when it aborts). With seeded faults: the
 //! coordinator moves (NOT_COORDINATOR), is loading (COORDINATOR_LOAD_IN_PROGRESS) or busy
 //! (CONCURRENT_TRANSACTIONS); lost responses come from the cluster's generic faults, so a
-//! retried EndTxn meets a transaction that already ended, as on Kafka.
+//! retried EndTxn meets a transaction that already ended, as on Kafka. A request of an open
+//! transaction may be answered TRANSACTION_ABORTABLE. A transaction open longer than the
+//! producer's `transaction.timeout.ms` is aborted by the coordinator, which bumps the epoch
+//! (fencing the producer, as Kafka's `abortTimedOutTransactions` does), and a successor's
+//! InitProducerId ([`SimCluster::fence`]) does the same at a moment the test picks.
 //!
 //! Transaction version 1 (classic: a partition must be added before a transactional batch
 //! is written to it) or 2 (`SimCluster::transaction_version`: Produce adds it, and EndTxn
@@ -14,6 +18,7 @@
 //!   state checks, fencing by epoch, a retried EndTxn answered NONE
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kiel_protocol::header::RequestHeader;
@@ -41,6 +46,20 @@ pub(crate) struct SimTransaction {
     /// How the last transaction ended and under which epoch, so a retried EndTxn is
     /// answered NONE.
     last_end: Option<(bool, i16)>,
+    /// The producer's `transaction.timeout.ms`.
+    timeout: Duration,
+    /// When the open transaction got its first partition.
+    started_at: Option<Instant>,
+}
+
+impl SimTransaction {
+    /// Adds a partition to the open transaction (its clock starts with the first).
+    fn add(&mut self, partition: (String, i32), now: Instant) {
+        if self.partitions.is_empty() {
+            self.started_at = Some(now);
+        }
+        self.partitions.insert(partition);
+    }
 }
 
 /// The decoded body of a request, after its header.
@@ -79,6 +98,9 @@ impl SimCluster {
         body: Bytes,
         correlation_id: i32,
     ) -> Option<Option<Bytes>> {
+        if matches!(api_key, 22 | 24 | 26) {
+            self.expire_transactions();
+        }
         Some(match api_key {
             10 => {
                 let r: FindCoordinatorRequest = request(body, version)?;
@@ -129,7 +151,8 @@ impl SimCluster {
             22 => {
                 let r: InitProducerIdRequest = request(body.clone(), version)?;
                 let id = r.transactional_id?;
-                let (code, producer_id, epoch) = self.init_transactional(broker, &id);
+                let (code, producer_id, epoch) =
+                    self.init_transactional(broker, &id, r.transaction_timeout_ms);
                 let response = InitProducerIdResponse {
                     throttle_time_ms: 0,
                     error_code: code.code(),
@@ -189,13 +212,36 @@ impl SimCluster {
     }
 
     /// InitProducerId for `id`: fences the previous epoch and aborts its open transaction.
-    fn init_transactional(&mut self, broker: i32, id: &str) -> (ErrorCode, i64, i16) {
+    fn init_transactional(
+        &mut self,
+        broker: i32,
+        id: &str,
+        timeout_ms: i32,
+    ) -> (ErrorCode, i64, i16) {
         if broker != self.coordinator {
             return (ErrorCode::NotCoordinator, -1, -1);
         }
         if let Some(code) = self.coordinator_fault(false) {
             return (code, -1, -1);
         }
+        let (producer_id, epoch) = self.bump_epoch(id);
+        if let Some(txn) = self.transactions.get_mut(id) {
+            txn.timeout = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
+        }
+        (ErrorCode::None, producer_id, epoch)
+    }
+
+    /// A successor with the same transactional id called InitProducerId (at once, no
+    /// faults): the epoch is bumped and the open transaction aborted, so the producer
+    /// that held `id` is fenced.
+    pub(crate) fn fence(&mut self, id: &str) {
+        self.fenced += 1;
+        self.bump_epoch(id);
+    }
+
+    /// Bumps `id`'s epoch (a new producer id the first time) and aborts its open
+    /// transaction.
+    fn bump_epoch(&mut self, id: &str) -> (i64, i16) {
         let next_id = self.next_producer_id + 1;
         let txn = self
             .transactions
@@ -205,6 +251,8 @@ impl SimCluster {
                 epoch: -1,
                 partitions: BTreeSet::new(),
                 last_end: None,
+                timeout: Duration::from_secs(60),
+                started_at: None,
             });
         if txn.producer_id == next_id {
             self.next_producer_id = next_id;
@@ -213,8 +261,33 @@ impl SimCluster {
         let open: Vec<(String, i32)> = std::mem::take(&mut txn.partitions).into_iter().collect();
         let (producer_id, epoch) = (txn.producer_id, txn.epoch);
         txn.last_end = None;
+        txn.started_at = None;
         self.write_markers(producer_id, &open, false);
-        (ErrorCode::None, producer_id, epoch)
+        (producer_id, epoch)
+    }
+
+    /// Aborts, with an epoch bump, every transaction open longer than its timeout.
+    fn expire_transactions(&mut self) {
+        let now = self.now;
+        let expired: Vec<String> = self
+            .transactions
+            .iter()
+            .filter(|(_, t)| t.started_at.is_some_and(|s| now >= s + t.timeout))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            self.transactions_timed_out += 1;
+            self.bump_epoch(&id);
+        }
+    }
+
+    /// TRANSACTION_ABORTABLE, if the dice say so.
+    fn abortable_fault(&mut self) -> Option<ErrorCode> {
+        if !self.chance(self.faults.transaction_abortable) {
+            return None;
+        }
+        self.abortable_answers += 1;
+        Some(ErrorCode::TransactionAbortable)
     }
 
     /// Checks a request's producer id and epoch against the coordinator's.
@@ -238,12 +311,16 @@ impl SimCluster {
         if let Some(code) = self.coordinator_fault(true) {
             return code;
         }
+        if let Some(code) = self.abortable_fault() {
+            return code;
+        }
+        let now = self.now;
         let Some(txn) = self.transactions.get_mut(&r.transactional_id) else {
             return ErrorCode::InvalidProducerIdMapping;
         };
         for topic in &r.topics {
             for p in &topic.partitions {
-                txn.partitions.insert((topic.name.clone(), *p));
+                txn.add((topic.name.clone(), *p), now);
             }
         }
         ErrorCode::None
@@ -286,6 +363,11 @@ impl SimCluster {
         if let Some(code) = self.coordinator_fault(true) {
             return answer(code, none);
         }
+        if r.committed {
+            if let Some(code) = self.abortable_fault() {
+                return answer(code, none);
+            }
+        }
         if txn.partitions.is_empty() && !bumped {
             // Nothing was added: a classic coordinator has no transaction to end.
             return answer(ErrorCode::InvalidTxnState, none);
@@ -296,6 +378,7 @@ impl SimCluster {
             return answer(ErrorCode::InvalidProducerIdMapping, none);
         };
         t.partitions.clear();
+        t.started_at = None;
         t.last_end = Some((r.committed, r.producer_epoch));
         if r.committed {
             self.transactions_ended.0 += 1;
@@ -334,29 +417,54 @@ impl SimCluster {
         }
     }
 
-    /// Whether a transactional batch of `producer_id` may be written to `topic`-`index`:
-    /// the partition is in its open transaction (version 1), or joins it now (version 2,
-    /// Produce v12+).
+    /// Whether a transactional batch of `producer_id` and `epoch` may be written to
+    /// `topic`-`index`: the partition is in its open transaction (version 1), or joins it
+    /// now (version 2, Produce v12+); an older epoch than the coordinator's is fenced.
     pub(super) fn transactional_write_allowed(
         &mut self,
         producer_id: i64,
+        epoch: i16,
         topic: &str,
         index: i32,
         produce_version: i16,
-    ) -> bool {
+    ) -> Result<(), ErrorCode> {
+        self.expire_transactions();
         let implicit = self.transaction_version.is_some_and(|v| v >= 2) && produce_version >= 12;
         let key = (topic.to_owned(), index);
+        let now = self.now;
         let Some(txn) = self
+            .transactions
+            .values()
+            .find(|t| t.producer_id == producer_id)
+        else {
+            return Err(ErrorCode::InvalidTxnState);
+        };
+        if epoch < txn.epoch {
+            return Err(ErrorCode::InvalidProducerEpoch);
+        }
+        if !txn.partitions.contains(&key) {
+            if !implicit {
+                return Err(ErrorCode::InvalidTxnState);
+            }
+            // Joining the transaction: the coordinator may refuse (as verification does).
+            if let Some(code) = self.abortable_fault() {
+                return Err(code);
+            }
+        }
+        if let Some(txn) = self
             .transactions
             .values_mut()
             .find(|t| t.producer_id == producer_id)
-        else {
-            return false;
-        };
-        if implicit {
-            txn.partitions.insert(key);
-            return true;
+        {
+            txn.add(key, now);
         }
-        txn.partitions.contains(&key)
+        Ok(())
+    }
+
+    /// Forgets every connection and undelivered event: the producer that had them is gone
+    /// (a successor starts with connections of its own).
+    pub(crate) fn forget_connections(&mut self) {
+        self.conns.clear();
+        self.queue.clear();
     }
 }

@@ -4,6 +4,14 @@
 //! transaction has its outcome, and at the end a `read_committed` reader of every partition
 //! sees exactly the records of the committed transactions, once each, in produce order.
 //! Classic transactions (version 1) and version 2 (KIP-890: epoch bumped by every EndTxn).
+//!
+//! Besides the coordinator's faults, the coordinator answers TRANSACTION_ABORTABLE now and
+//! then (the transaction is aborted and the producer goes on), and some transactions end
+//! badly on purpose: a successor with the same `transactional.id` fences the producer
+//! mid-transaction, or the producer idles past `transaction.timeout.ms` and the coordinator
+//! aborts the transaction with an epoch bump. Either way the producer's commit or abort (or
+//! the next one's) is the fatal fenced error, none of the transaction's records is visible,
+//! and a new producer with the same id takes over.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,17 +22,46 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::oneshot;
 
 use super::{config, faulty, record_index, seeds, setup, Run};
+use crate::config::ProducerConfig;
 use crate::delivery::DeliveryFuture;
+use crate::partitioner::PartitionerKind;
 use crate::record::Record;
+use crate::sender::Sender;
+use crate::shared::Shared;
+use crate::transaction::TransactionError;
 use crate::Error;
+use std::sync::Arc;
 
 const PARTITIONS: usize = 4;
+
+/// The producer's `transaction.timeout.ms` (virtual time).
+const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(20);
 
 fn transactional_faults() -> crate::sim::Faults {
     crate::sim::Faults {
         coordinator_error: 0.1,
+        transaction_abortable: 0.01,
         ..faulty()
     }
+}
+
+/// A transactional producer (its shared side and sender) for the simulated cluster, as
+/// `setup` makes one: a successor with the same configuration after a fence.
+fn producer(config: &ProducerConfig, seed: u64) -> (Arc<Shared>, Sender) {
+    let partitioner = PartitionerKind::default().build(config.batch_size);
+    let shared = Shared::new(Arc::new(config.clone()), partitioner);
+    let sender = Sender::new(Arc::clone(&shared)).with_seed(seed);
+    (shared, sender)
+}
+
+/// What a transaction is put through besides the seeded faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ordeal {
+    None,
+    /// A successor's InitProducerId fences the producer before it commits or aborts.
+    Fenced,
+    /// The producer idles past `transaction.timeout.ms` before it commits or aborts.
+    TimedOut,
 }
 
 type Answer = oneshot::Receiver<Result<(), Error>>;
@@ -76,6 +113,12 @@ struct Totals {
     coordinator_faults: usize,
     end_txn_retries: usize,
     aborts_ended: usize,
+    /// Producers fenced by a successor, transactions timed out, TRANSACTION_ABORTABLE
+    /// answers, and producers replaced after the fatal fenced error.
+    fenced: usize,
+    timed_out: usize,
+    abortable_answers: usize,
+    replaced: usize,
 }
 
 /// One seeded run: `transactions` transactions of random sizes, each committed or aborted
@@ -88,34 +131,64 @@ fn transactions_run(
 ) -> Result<(), String> {
     let mut c = config(true);
     c.transactional_id = Some("tx-sim".into());
-    let mut run = setup(seed, transactional_faults(), c, PARTITIONS);
+    c.transaction_timeout = TRANSACTION_TIMEOUT;
+    let mut run = setup(seed, transactional_faults(), c.clone(), PARTITIONS);
     run.sim.transaction_version = transaction_version;
     let mut rng = StdRng::seed_from_u64(seed ^ 0x7478);
     call(&mut run, "init_transactions", |m, w| m.init(w))
         .map_err(|e| format!("init_transactions: {e}"))?;
+    // Fences and timeouts the coordinator had dealt when this producer initialized.
+    let mut fences_before = 0;
     let mut expected: Vec<Vec<u64>> = vec![Vec::new(); PARTITIONS];
     let mut next = 0u64;
     for txn in 0..transactions {
-        run.shared
+        if let Err(e) = run
+            .shared
             .lock_transaction()
             .expect("transactional")
             .begin()
-            .map_err(|e| format!("transaction {txn}: begin: {e}"))?;
+        {
+            return Err(format!("transaction {txn}: begin: {e}"));
+        }
         let mut futures = Vec::new();
         for _ in 0..rng.random_range(1..60) {
             let i = next;
             next += 1;
             let record = Record::key_value(format!("key-{}", i % 7), i.to_string());
-            let future = run
-                .shared
-                .produce_at("t", record, None, run.sim.now)
-                .map_err(|e| format!("produce {i}: {e}"))?
-                .ok_or("no future")?;
+            let future = match run.shared.produce_at("t", record, None, run.sim.now) {
+                Ok(future) => future.ok_or("no future")?,
+                // The transaction failed already (its commit will say so too).
+                Err(Error::Transaction(e)) if e.is_abortable() || e.is_fatal() => break,
+                Err(e) => return Err(format!("produce {i}: {e}")),
+            };
             futures.push((i, future));
             if rng.random_bool(0.1) {
                 run.sim.run(
                     &mut run.sender,
                     Duration::from_millis(rng.random_range(1..10)),
+                    || false,
+                );
+            }
+        }
+        let ordeal = match rng.random_range(0..100) {
+            0..4 => Ordeal::Fenced,
+            4..7 => Ordeal::TimedOut,
+            _ => Ordeal::None,
+        };
+        match ordeal {
+            Ordeal::None => {}
+            Ordeal::Fenced => {
+                run.sim.run(
+                    &mut run.sender,
+                    Duration::from_millis(rng.random_range(0..50)),
+                    || false,
+                );
+                run.sim.fence("tx-sim");
+            }
+            Ordeal::TimedOut => {
+                run.sim.run(
+                    &mut run.sender,
+                    TRANSACTION_TIMEOUT + Duration::from_secs(1),
                     || false,
                 );
             }
@@ -129,10 +202,13 @@ fn transactions_run(
         let committed = match answer {
             Ok(()) => commit,
             Err(Error::Transaction(e)) if e.is_abortable() && commit => {
-                call(&mut run, "abort after a failed commit", |m, w| m.abort(w))
-                    .map_err(|e| format!("transaction {txn}: abort: {e}"))?;
-                false
+                match call(&mut run, "abort after a failed commit", |m, w| m.abort(w)) {
+                    Ok(()) => false,
+                    Err(Error::Transaction(TransactionError::Fenced { .. })) => false,
+                    Err(e) => return Err(format!("transaction {txn}: abort: {e}")),
+                }
             }
+            Err(Error::Transaction(TransactionError::Fenced { .. })) => false,
             Err(e) => {
                 return Err(format!(
                     "transaction {txn}: {}: {e}",
@@ -140,6 +216,28 @@ fn transactions_run(
                 ))
             }
         };
+        let fenced_now = run.sim.fenced + run.sim.transactions_timed_out;
+        let is_fenced = run
+            .shared
+            .lock_transaction()
+            .expect("transactional")
+            .is_fenced();
+        if is_fenced {
+            if fenced_now == fences_before {
+                return Err(format!(
+                    "transaction {txn}: the producer is fenced, but nobody fenced it"
+                ));
+            }
+            // In-flight records get their answers after the fatal error: wait for them.
+            let shared = Arc::clone(&run.shared);
+            run.sim.run(&mut run.sender, Duration::from_secs(3600), || {
+                shared.outstanding() == 0
+            });
+        } else if ordeal != Ordeal::None && commit && committed {
+            return Err(format!(
+                "transaction {txn} committed although it was {ordeal:?}"
+            ));
+        }
         for (i, mut future) in futures {
             let Some(result) = outcome(&mut future) else {
                 return Err(format!(
@@ -157,10 +255,26 @@ fn transactions_run(
             }
         }
         totals.committed += usize::from(committed);
+        if is_fenced {
+            // A successor with the same transactional.id takes over.
+            totals.replaced += 1;
+            run.sim.forget_connections();
+            let (shared, sender) = producer(&c, seed.wrapping_add(totals.replaced as u64));
+            run.shared = shared;
+            run.sender = sender;
+            call(&mut run, "init_transactions of a successor", |m, w| {
+                m.init(w)
+            })
+            .map_err(|e| format!("transaction {txn}: successor's init_transactions: {e}"))?;
+            fences_before = run.sim.fenced + run.sim.transactions_timed_out;
+        }
     }
     totals.coordinator_faults += run.sim.coordinator_faults;
     totals.end_txn_retries += run.sim.end_txn_retries;
     totals.aborts_ended += run.sim.transactions_ended.1;
+    totals.fenced += run.sim.fenced;
+    totals.timed_out += run.sim.transactions_timed_out;
+    totals.abortable_answers += run.sim.abortable_answers;
     for (p, want) in expected.iter().enumerate() {
         let seen: Vec<u64> = run.sim.topics["t"][p]
             .committed()
@@ -210,6 +324,11 @@ fn check_seeds(transaction_version: Option<i16>, name: &str) {
             totals.end_txn_retries > 0,
             "no EndTxn answer was lost: {totals:?}"
         );
+        assert!(
+            totals.fenced > 0 && totals.timed_out > 0 && totals.abortable_answers > 0,
+            "no fence, timeout or TRANSACTION_ABORTABLE: {totals:?}"
+        );
+        assert!(totals.replaced >= totals.fenced, "{totals:?}");
     }
 }
 

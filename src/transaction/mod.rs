@@ -312,6 +312,13 @@ impl TransactionManager {
         self.identity
     }
 
+    /// Whether the producer was fenced (by a successor with the same transactional id, or
+    /// by the coordinator after a transaction timed out).
+    #[cfg(test)]
+    pub(crate) fn is_fenced(&self) -> bool {
+        matches!(self.phase, Phase::Fatal(TransactionError::Fenced { .. }))
+    }
+
     /// Where the transaction stands.
     #[cfg(test)]
     pub(crate) fn phase(&self) -> &Phase {
@@ -790,6 +797,12 @@ impl TransactionManager {
     }
 
     fn fail_abortable(&mut self, error: TransactionError) {
+        if matches!(self.phase, Phase::Aborting) {
+            // Being aborted already (e.g. an AddPartitionsToTxn sent before the abort was
+            // refused): the abort goes on.
+            tracing::debug!(error = %error, "transaction failed while being aborted");
+            return;
+        }
         tracing::warn!(error = %error, "transaction failed; it must be aborted");
         self.steps.retain(|s| matches!(s, Step::InitProducerId));
         self.to_add.clear();

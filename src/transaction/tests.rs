@@ -245,6 +245,28 @@ fn a_lost_end_txn_is_sent_again_after_finding_the_coordinator() {
 }
 
 #[test]
+fn an_abortable_answer_during_an_abort_does_not_stop_it() {
+    let now = Instant::now();
+    let mut m = initialized(now);
+    m.begin().unwrap();
+    assert!(!m.may_send(&tp("a", 0)));
+    let add = expect(&mut m, now, false);
+    assert!(matches!(add.request, TxnRequest::AddPartitions(_)));
+    // The user aborts while the partition is being added; the coordinator refuses it.
+    let (w, mut rx) = waiter();
+    m.abort(w);
+    m.answered(
+        TxnAnswer::AddPartitions(vec![(tp("a", 0), ErrorCode::TransactionAbortable)]),
+        now,
+    );
+    assert!(answer(&mut rx).is_none(), "the abort must not fail");
+    // Nothing was added: the abort ends without EndTxn.
+    assert!(m.poll(now, true).is_none());
+    assert!(matches!(answer(&mut rx), Some(Ok(()))));
+    assert!(matches!(m.phase(), Phase::Ready));
+}
+
+#[test]
 fn an_unreachable_coordinator_is_looked_up_again() {
     let now = Instant::now();
     let mut m = with_partition_added(now);
