@@ -150,6 +150,8 @@ pub(crate) struct SimCluster {
     pub fenced: usize,
     /// TRANSACTION_ABORTABLE answers injected.
     pub abortable_answers: usize,
+    /// InitProducerId requests with the producer's id and epoch that bumped it (KIP-360).
+    pub epoch_bumps: usize,
 }
 
 fn encode_response<R: Request>(body: &R::Response, version: i16, correlation_id: i32) -> Bytes
@@ -192,6 +194,7 @@ impl SimCluster {
             transactions_timed_out: 0,
             fenced: 0,
             abortable_answers: 0,
+            epoch_bumps: 0,
         }
     }
 

@@ -244,6 +244,61 @@ async fn a_new_producer_with_the_same_id_fences_the_old_one() {
     successor.close().await;
 }
 
+/// A record the broker refuses for good leaves a gap in the partition's sequence numbers:
+/// the transaction fails (abortable), and after the abort the producer gets on with the
+/// same partition — by an epoch bump from InitProducerId with its id and epoch on a classic
+/// cluster (KIP-360), from EndTxn's new epoch under transaction version 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_refused_for_good_fails_the_transaction_and_the_next_one_commits() {
+    let cluster = cluster().await;
+    let topic = unique("txn-gap");
+    cluster
+        .create_topic(&topic, 1, 1, &[("max.message.bytes", "2000")])
+        .await
+        .unwrap_or_else(|e| panic!("creating {topic}: {e}"));
+    let id = unique("txn-gap");
+    let producer = transactional(cluster, &id).await;
+
+    producer.begin_transaction().unwrap();
+    let before = producer.produce(&topic, Record::value("gap-0")).unwrap();
+    let too_large = producer
+        .produce(&topic, Record::value(vec![b'x'; 10_000]))
+        .unwrap();
+    let after = producer.produce(&topic, Record::value("gap-2")).unwrap();
+    let outcome = producer.commit_transaction().await;
+    let Err(Error::Transaction(error)) = &outcome else {
+        panic!("a transaction with a refused record must not commit: {outcome:?}");
+    };
+    assert!(error.is_abortable(), "abortable: {error}");
+    let refused = too_large.await;
+    assert!(refused.is_err(), "the record over max.message.bytes fails");
+    let _ = (before.await, after.await);
+    producer.abort_transaction().await.unwrap();
+
+    producer.begin_transaction().unwrap();
+    let next: Vec<_> = (0..5)
+        .map(|i| {
+            producer
+                .produce(&topic, Record::value(format!("next-{i}")))
+                .unwrap()
+        })
+        .collect();
+    producer
+        .commit_transaction()
+        .await
+        .unwrap_or_else(|e| panic!("the transaction after the abort must commit: {e}"));
+    for r in next {
+        r.await.unwrap();
+    }
+    let committed = read(cluster, &topic, 5, true).await;
+    assert_eq!(
+        committed,
+        (0..5).map(|i| format!("next-{i}")).collect::<Vec<_>>(),
+        "read_committed sees the second transaction only"
+    );
+    producer.close().await;
+}
+
 /// Records outside begin/commit and misuse of the state machine are typed errors; nothing
 /// is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

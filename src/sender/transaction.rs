@@ -86,6 +86,9 @@ impl Sender {
         // for. (Counted before the lock, a whole transaction could be produced and
         // committed in between, and its EndTxn go before its records.)
         let records_done = self.shared.outstanding() == 0;
+        if self.session.sequence_gap() {
+            manager.sequence_gap_found();
+        }
         let Some(outgoing) = manager.poll(now, records_done) else {
             return;
         };
@@ -136,6 +139,17 @@ impl Sender {
                     transaction_timeout_ms: timeout_ms,
                     producer_id: -1,
                     producer_epoch: -1,
+                };
+                self.send_request(endpoint, id, &r, version, kind, now, actions)
+            }
+            TxnRequest::BumpEpoch(current) => {
+                // Before v3 the request has no id and epoch: a plain InitProducerId, which
+                // bumps the epoch too.
+                let r = InitProducerIdRequest {
+                    transactional_id: Some(transactional_id),
+                    transaction_timeout_ms: timeout_ms,
+                    producer_id: current.id,
+                    producer_epoch: current.epoch,
                 };
                 self.send_request(endpoint, id, &r, version, kind, now, actions)
             }
@@ -239,7 +253,7 @@ impl Sender {
 fn transaction_version(versions: &Versions, request: &TxnRequest, v2: bool) -> Option<i16> {
     match request {
         TxnRequest::FindCoordinator { .. } => versions.find_coordinator,
-        TxnRequest::InitProducerId => versions.init_producer_id,
+        TxnRequest::InitProducerId | TxnRequest::BumpEpoch(_) => versions.init_producer_id,
         TxnRequest::AddPartitions(_) => versions
             .add_partitions_to_txn
             .map(|v| v.min(NEWEST_CLIENT_VERSION)),
@@ -257,7 +271,9 @@ fn transaction_version(versions: &Versions, request: &TxnRequest, v2: bool) -> O
 fn refusal(request: &TxnRequest, code: ErrorCode) -> TxnAnswer {
     match request {
         TxnRequest::FindCoordinator { .. } => TxnAnswer::Coordinator(Err(code)),
-        TxnRequest::InitProducerId => TxnAnswer::InitProducerId(Err(code)),
+        TxnRequest::InitProducerId | TxnRequest::BumpEpoch(_) => {
+            TxnAnswer::InitProducerId(Err(code))
+        }
         TxnRequest::AddPartitions(partitions) => {
             TxnAnswer::AddPartitions(partitions.iter().map(|p| (p.clone(), code)).collect())
         }
@@ -337,7 +353,7 @@ fn read_answer(
                 None => Err(ErrorCode::CoordinatorNotAvailable),
             })
         }
-        TxnRequest::InitProducerId => {
+        TxnRequest::InitProducerId | TxnRequest::BumpEpoch(_) => {
             let r = decode_response::<InitProducerIdRequest>(frame, version, correlation_id)?;
             TxnAnswer::InitProducerId(if r.error_code == 0 {
                 Ok(ProducerIdentity {

@@ -172,6 +172,10 @@ struct PartitionState {
     acked_sequence: Option<i32>,
     /// The last error any batch of the partition met.
     last_error: Option<Error>,
+    /// A transactional batch with sequence numbers of this epoch failed: the broker will
+    /// refuse every later one (OUT_OF_ORDER_SEQUENCE_NUMBER) until the coordinator gives
+    /// the producer a new epoch.
+    gap: bool,
 }
 
 /// Asking for a producer id.
@@ -192,6 +196,8 @@ pub(crate) struct ProducerSession {
     bump: Option<Bump>,
     /// Counts bumps: sequences of an older generation are stale.
     generation: u32,
+    /// Some partition has a `gap` (transactional producers only).
+    sequence_gap: bool,
     partitions: HashMap<(Arc<str>, i32), PartitionState>,
     /// Batches in flight, over all partitions.
     in_flight: usize,
@@ -219,6 +225,7 @@ impl ProducerSession {
             identity_request: IdentityRequest::Idle,
             bump: None,
             generation: 0,
+            sequence_gap: false,
             partitions: HashMap::new(),
             in_flight: 0,
             in_doubt: 0,
@@ -288,7 +295,9 @@ impl ProducerSession {
         for state in self.partitions.values_mut() {
             state.next_sequence = 0;
             state.acked_sequence = None;
+            state.gap = false;
         }
+        self.sequence_gap = false;
         self.identity_request = IdentityRequest::Idle;
         self.identity = Some(identity);
     }
@@ -429,12 +438,19 @@ impl ProducerSession {
                 // The leader checked the sequence and did not write the batch; a duplicate
                 // would have been answered as a success.
                 self.set_doubt(batch, false);
-                if !self.earlier_batch_unacknowledged(batch) {
-                    // It was the batch the broker should have expected: its state for this
-                    // producer is gone or different. Restart the sequences.
-                    self.request_bump(Bump::Epoch, code.name());
+                if self.earlier_batch_unacknowledged(batch) && !self.partition(batch).gap {
+                    // An earlier batch is being retried: this one came before it.
+                    return self.retry(batch, error, false, now);
                 }
-                // Otherwise an earlier batch failed and this one came with a gap.
+                if self.config.transactional {
+                    // The broker lost this producer's state, or an earlier batch failed
+                    // for good: the transaction fails, and only its coordinator can give
+                    // the next epoch (after the abort).
+                    return self.fail(batch, error);
+                }
+                // It was the batch the broker should have expected: its state for this
+                // producer is gone or different. Restart the sequences.
+                self.request_bump(Bump::Epoch, code.name());
                 self.retry(batch, error, false, now)
             }
             Answer::Refused { code, error, .. }
@@ -558,8 +574,19 @@ impl ProducerSession {
                 .sequence
                 .is_some_and(|s| s.generation == self.generation)
         {
+            if self.config.transactional {
+                self.partition(batch).gap = true;
+                self.sequence_gap = true;
+            }
             self.request_bump(Bump::Epoch, "a batch with sequence numbers failed");
         }
+    }
+
+    /// Whether a transactional batch with sequence numbers of this epoch failed (see
+    /// [`PartitionState`]'s `gap`): the transaction manager gets a new epoch once the
+    /// transaction is aborted.
+    pub(crate) fn sequence_gap(&self) -> bool {
+        self.sequence_gap
     }
 
     /// The last error a batch of this partition met, for the error of a record that

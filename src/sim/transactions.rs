@@ -50,6 +50,9 @@ pub(crate) struct SimTransaction {
     timeout: Duration,
     /// When the open transaction got its first partition.
     started_at: Option<Instant>,
+    /// The epoch the producer asked to bump from (InitProducerId with its id and epoch),
+    /// so a retry of that request is answered with the epoch it got.
+    bumped_from: Option<i16>,
 }
 
 impl SimTransaction {
@@ -151,8 +154,9 @@ impl SimCluster {
             22 => {
                 let r: InitProducerIdRequest = request(body.clone(), version)?;
                 let id = r.transactional_id?;
+                let current = (r.producer_id >= 0).then_some((r.producer_id, r.producer_epoch));
                 let (code, producer_id, epoch) =
-                    self.init_transactional(broker, &id, r.transaction_timeout_ms);
+                    self.init_transactional(broker, &id, r.transaction_timeout_ms, current);
                 let response = InitProducerIdResponse {
                     throttle_time_ms: 0,
                     error_code: code.code(),
@@ -212,11 +216,14 @@ impl SimCluster {
     }
 
     /// InitProducerId for `id`: fences the previous epoch and aborts its open transaction.
+    /// With the producer's `current` id and epoch (v3+, KIP-360) only that producer may
+    /// bump: another epoch is fenced, and a retry of a bump already made gets its answer.
     fn init_transactional(
         &mut self,
         broker: i32,
         id: &str,
         timeout_ms: i32,
+        current: Option<(i64, i16)>,
     ) -> (ErrorCode, i64, i16) {
         if broker != self.coordinator {
             return (ErrorCode::NotCoordinator, -1, -1);
@@ -224,7 +231,24 @@ impl SimCluster {
         if let Some(code) = self.coordinator_fault(false) {
             return (code, -1, -1);
         }
+        if let (Some((producer_id, epoch)), Some(txn)) = (current, self.transactions.get(id)) {
+            if producer_id != txn.producer_id {
+                return (ErrorCode::InvalidProducerIdMapping, -1, -1);
+            }
+            if txn.bumped_from == Some(epoch) && txn.epoch == epoch + 1 && txn.partitions.is_empty()
+            {
+                self.end_txn_retries += 1;
+                return (ErrorCode::None, txn.producer_id, txn.epoch);
+            }
+            if epoch != txn.epoch {
+                return (ErrorCode::ProducerFenced, -1, -1);
+            }
+            self.epoch_bumps += 1;
+        }
         let (producer_id, epoch) = self.bump_epoch(id);
+        if let Some(txn) = self.transactions.get_mut(id) {
+            txn.bumped_from = current.map(|(_, epoch)| epoch);
+        }
         if let Some(txn) = self.transactions.get_mut(id) {
             txn.timeout = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
         }
@@ -253,6 +277,7 @@ impl SimCluster {
                 last_end: None,
                 timeout: Duration::from_secs(60),
                 started_at: None,
+                bumped_from: None,
             });
         if txn.producer_id == next_id {
             self.next_producer_id = next_id;
@@ -262,6 +287,7 @@ impl SimCluster {
         let (producer_id, epoch) = (txn.producer_id, txn.epoch);
         txn.last_end = None;
         txn.started_at = None;
+        txn.bumped_from = None;
         self.write_markers(producer_id, &open, false);
         (producer_id, epoch)
     }

@@ -41,6 +41,7 @@ fn transactional_faults() -> crate::sim::Faults {
     crate::sim::Faults {
         coordinator_error: 0.1,
         transaction_abortable: 0.01,
+        fatal_error: 0.003,
         ..faulty()
     }
 }
@@ -119,6 +120,8 @@ struct Totals {
     timed_out: usize,
     abortable_answers: usize,
     replaced: usize,
+    /// Epoch bumps after a classic transaction left a sequence gap (KIP-360).
+    epoch_bumps: usize,
 }
 
 /// One seeded run: `transactions` transactions of random sizes, each committed or aborted
@@ -139,6 +142,7 @@ fn transactions_run(
         .map_err(|e| format!("init_transactions: {e}"))?;
     // Fences and timeouts the coordinator had dealt when this producer initialized.
     let mut fences_before = 0;
+    let mut planned_timeouts = 0;
     let mut expected: Vec<Vec<u64>> = vec![Vec::new(); PARTITIONS];
     let mut next = 0u64;
     for txn in 0..transactions {
@@ -186,6 +190,7 @@ fn transactions_run(
                 run.sim.fence("tx-sim");
             }
             Ordeal::TimedOut => {
+                planned_timeouts += 1;
                 run.sim.run(
                     &mut run.sender,
                     TRANSACTION_TIMEOUT + Duration::from_secs(1),
@@ -255,6 +260,12 @@ fn transactions_run(
             }
         }
         totals.committed += usize::from(committed);
+        if run.sim.transactions_timed_out > planned_timeouts {
+            return Err(format!(
+                "transaction {txn}: a transaction timed out that was not kept open on purpose \
+                 (the producer could not get on)"
+            ));
+        }
         if is_fenced {
             // A successor with the same transactional.id takes over.
             totals.replaced += 1;
@@ -275,6 +286,7 @@ fn transactions_run(
     totals.fenced += run.sim.fenced;
     totals.timed_out += run.sim.transactions_timed_out;
     totals.abortable_answers += run.sim.abortable_answers;
+    totals.epoch_bumps += run.sim.epoch_bumps;
     for (p, want) in expected.iter().enumerate() {
         let seen: Vec<u64> = run.sim.topics["t"][p]
             .committed()
@@ -329,6 +341,12 @@ fn check_seeds(transaction_version: Option<i16>, name: &str) {
             "no fence, timeout or TRANSACTION_ABORTABLE: {totals:?}"
         );
         assert!(totals.replaced >= totals.fenced, "{totals:?}");
+        if transaction_version.is_none() {
+            assert!(
+                totals.epoch_bumps > 0,
+                "no epoch bump after a gap: {totals:?}"
+            );
+        }
     }
 }
 

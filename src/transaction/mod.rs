@@ -117,9 +117,14 @@ pub(crate) struct OffsetCommit {
 #[derive(Debug, Clone)]
 enum Step {
     InitProducerId,
+    /// After an aborted classic transaction left a sequence gap: InitProducerId with the
+    /// current id and epoch for the next epoch (KIP-360).
+    BumpEpoch,
     AddOffsets(Arc<OffsetCommit>),
     CommitOffsets(Arc<OffsetCommit>),
-    EndTxn { commit: bool },
+    EndTxn {
+        commit: bool,
+    },
 }
 
 /// A request for the sender to send.
@@ -129,6 +134,8 @@ pub(crate) enum TxnRequest {
     FindCoordinator { key_type: i8, key: String },
     /// A producer id and epoch for the transactional id.
     InitProducerId,
+    /// The next epoch for this producer id and epoch (InitProducerId v3+, KIP-360).
+    BumpEpoch(ProducerIdentity),
     /// Add these partitions to the transaction.
     AddPartitions(Vec<TopicPartition>),
     /// Add the group's offsets topic to the transaction.
@@ -144,7 +151,7 @@ impl TxnRequest {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Self::FindCoordinator { .. } => "FindCoordinator",
-            Self::InitProducerId => "InitProducerId",
+            Self::InitProducerId | Self::BumpEpoch(_) => "InitProducerId",
             Self::AddPartitions(_) => "AddPartitionsToTxn",
             Self::AddOffsets(_) => "AddOffsetsToTxn",
             Self::CommitOffsets(_) => "TxnOffsetCommit",
@@ -250,6 +257,9 @@ pub(crate) struct TransactionManager {
     to_add: BTreeSet<TopicPartition>,
     /// Offsets were added to the open transaction.
     offsets_added: bool,
+    /// A batch with sequence numbers failed in this epoch (the session says so): a classic
+    /// transaction's end is followed by an epoch bump, as Java's `epochBumpRequired`.
+    sequence_gap: bool,
     /// The cluster's finalized `transaction.version`, as the last broker said.
     cluster_transaction_version: Option<i16>,
     /// The open transaction runs transaction version 2 (fixed when it begins).
@@ -275,6 +285,7 @@ impl TransactionManager {
             added: BTreeSet::new(),
             to_add: BTreeSet::new(),
             offsets_added: false,
+            sequence_gap: false,
             cluster_transaction_version: None,
             v2: false,
             in_flight: None,
@@ -483,6 +494,13 @@ impl TransactionManager {
         false
     }
 
+    /// The session has a sequence gap (a batch with sequence numbers failed in this
+    /// epoch): the partition refuses later batches until the epoch changes. A classic
+    /// transaction gets the next epoch after it ends; version 2 gets it from EndTxn.
+    pub(crate) fn sequence_gap_found(&mut self) {
+        self.sequence_gap = true;
+    }
+
     /// A batch of `partition` goes out in a Produce request: under transaction version 2
     /// that adds the partition to the transaction.
     pub(crate) fn sent(&mut self, partition: &TopicPartition) {
@@ -576,6 +594,10 @@ impl TransactionManager {
         }
         match self.steps.front()?.clone() {
             Step::InitProducerId => Some(TxnRequest::InitProducerId),
+            Step::BumpEpoch => Some(match self.identity {
+                Some(current) => TxnRequest::BumpEpoch(current),
+                None => TxnRequest::InitProducerId,
+            }),
             Step::AddOffsets(commit) => Some(TxnRequest::AddOffsets(commit)),
             Step::CommitOffsets(commit) => match &self.group_coordinator {
                 Some((group, _)) if *group == commit.group.group_id => {
@@ -593,7 +615,7 @@ impl TransactionManager {
                 if !commit && self.added.is_empty() && !self.offsets_added {
                     // Nothing reached the coordinator: there is nothing to end there.
                     self.steps.pop_front();
-                    self.transaction_ended();
+                    self.end_or_bump();
                     return self.next_request(records_done);
                 }
                 Some(TxnRequest::EndTxn { commit })
@@ -661,6 +683,21 @@ impl TransactionManager {
                     Err(code) => self.on_error("FindCoordinator", code, now),
                 }
             }
+            (TxnRequest::BumpEpoch(_), TxnAnswer::InitProducerId(result)) => match result {
+                Ok(next) => {
+                    tracing::info!(
+                        producer_id = next.id,
+                        epoch = next.epoch,
+                        "new epoch after a sequence gap"
+                    );
+                    self.identity = Some(next);
+                    effect.new_epoch = Some(next);
+                    self.sequence_gap = false;
+                    self.steps.pop_front();
+                    self.transaction_ended();
+                }
+                Err(code) => self.on_error("InitProducerId", code, now),
+            },
             (TxnRequest::InitProducerId, TxnAnswer::InitProducerId(result)) => match result {
                 Ok(identity) => {
                     self.identity = Some(identity);
@@ -721,9 +758,10 @@ impl TransactionManager {
                         // Transaction version 2: every transaction ends with a new epoch.
                         self.identity = Some(next);
                         effect.new_epoch = Some(next);
+                        self.sequence_gap = false;
                     }
                     self.steps.pop_front();
-                    self.transaction_ended();
+                    self.end_or_bump();
                 } else {
                     self.on_error("EndTxn", code, now);
                 }
@@ -738,6 +776,18 @@ impl TransactionManager {
             }
         }
         effect
+    }
+
+    /// The transaction ended at the coordinator (or an abort needed no EndTxn): ready for
+    /// the next, unless a sequence gap needs a new epoch first (the user's call is answered
+    /// once it is there).
+    fn end_or_bump(&mut self) {
+        if self.sequence_gap && !self.v2 && self.identity.is_some() {
+            tracing::debug!("a batch failed with sequence numbers: bumping the epoch");
+            self.steps.push_front(Step::BumpEpoch);
+        } else {
+            self.transaction_ended();
+        }
     }
 
     /// EndTxn completed (or an abort needed none): ready for the next transaction.

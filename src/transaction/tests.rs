@@ -245,6 +245,42 @@ fn a_lost_end_txn_is_sent_again_after_finding_the_coordinator() {
 }
 
 #[test]
+fn a_sequence_gap_gets_a_new_epoch_after_a_classic_abort() {
+    let now = Instant::now();
+    let mut m = with_partition_added(now);
+    // A batch with sequence numbers failed: the transaction must be aborted, and the
+    // partition refuses later batches of this epoch.
+    m.batch_failed(&Error::Broker {
+        code: ErrorCode::InvalidRecord,
+        topic: "a".into(),
+        partition: 0,
+        message: None,
+    });
+    m.sequence_gap_found();
+    let (w, mut rx) = waiter();
+    m.abort(w);
+    let end = expect(&mut m, now, true);
+    assert!(matches!(end.request, TxnRequest::EndTxn { commit: false }));
+    m.answered(TxnAnswer::EndTxn(ErrorCode::None, None), now);
+    assert!(answer(&mut rx).is_none(), "answered before the new epoch");
+    // InitProducerId with the current id and epoch (KIP-360).
+    let bump = expect(&mut m, now, true);
+    assert!(matches!(bump.request, TxnRequest::BumpEpoch(current) if current == identity()));
+    assert_eq!(bump.destination, Destination::Broker(2));
+    let next = ProducerIdentity { id: 7, epoch: 4 };
+    let effect = m.answered(TxnAnswer::InitProducerId(Ok(next)), now);
+    assert_eq!(effect.new_epoch, Some(next));
+    assert!(matches!(answer(&mut rx), Some(Ok(()))));
+    assert_eq!(m.identity(), Some(next));
+    // The next transaction needs no bump.
+    m.begin().unwrap();
+    let (w, mut rx) = waiter();
+    m.abort(w);
+    assert!(m.poll(now, true).is_none());
+    assert!(matches!(answer(&mut rx), Some(Ok(()))));
+}
+
+#[test]
 fn an_abortable_answer_during_an_abort_does_not_stop_it() {
     let now = Instant::now();
     let mut m = initialized(now);
