@@ -368,11 +368,26 @@ pub(crate) struct PerfArgs {
     /// default id).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) transaction_duration_ms: Option<u64>,
+
+    /// Commit each transaction once it holds this many records (a kiel extension:
+    /// transactions of a fixed size; with --transaction-duration-ms too, whichever comes
+    /// first). Alone it makes the run transactional with ProducerPerformance's default id
+    /// and no time limit.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) transaction_records: Option<u64>,
 }
 
 /// ProducerPerformance's transactional id when only --transaction-duration-ms is given.
 pub(crate) const DEFAULT_PERF_TRANSACTIONAL_ID: &str =
     "performance-producer-default-transactional-id";
+
+/// When a `kiel perf` transaction commits: once it has been open this long, or holds this
+/// many records, whichever comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TransactionLimits {
+    pub(crate) duration: Option<std::time::Duration>,
+    pub(crate) records: Option<u64>,
+}
 
 /// ProducerPerformance's transaction duration when none is given.
 pub(crate) const DEFAULT_TRANSACTION_DURATION_MS: u64 = 3000;
@@ -383,8 +398,9 @@ impl PerfArgs {
     pub(crate) fn producer_properties(&self) -> Vec<Property> {
         let mut properties = self.properties.clone();
         let id = self.transactional_id.clone().or_else(|| {
-            (self.transaction_duration_ms.is_some() && self.property("transactional.id").is_none())
-                .then(|| DEFAULT_PERF_TRANSACTIONAL_ID.to_owned())
+            ((self.transaction_duration_ms.is_some() || self.transaction_records.is_some())
+                && self.property("transactional.id").is_none())
+            .then(|| DEFAULT_PERF_TRANSACTIONAL_ID.to_owned())
         });
         if let Some(id) = id {
             properties.push(Property::Set("transactional.id".into(), id));
@@ -392,18 +408,23 @@ impl PerfArgs {
         properties
     }
 
-    /// How long each transaction stays open, if the run is transactional.
-    pub(crate) fn transaction_duration(&self) -> Option<std::time::Duration> {
+    /// When each transaction commits, if the run is transactional: after how long (none
+    /// when only `--transaction-records` is given) and after how many records.
+    pub(crate) fn transaction_limits(&self) -> Option<TransactionLimits> {
         let transactional = self.transactional_id.is_some()
             || self.transaction_duration_ms.is_some()
+            || self.transaction_records.is_some()
             || self
                 .property("transactional.id")
                 .is_some_and(|v| !v.trim().is_empty());
-        transactional.then(|| {
-            std::time::Duration::from_millis(
-                self.transaction_duration_ms
-                    .unwrap_or(DEFAULT_TRANSACTION_DURATION_MS),
-            )
+        let duration = match (self.transaction_duration_ms, self.transaction_records) {
+            (Some(ms), _) => Some(ms),
+            (None, Some(_)) => None,
+            (None, None) => Some(DEFAULT_TRANSACTION_DURATION_MS),
+        };
+        transactional.then(|| TransactionLimits {
+            duration: duration.map(std::time::Duration::from_millis),
+            records: self.transaction_records,
         })
     }
 

@@ -9,7 +9,8 @@
 //! ProducerPerformance); the first few are printed on stderr and the exit code is 1. The
 //! topic name is checked when the command line is parsed, before a local Kafka starts.
 //! With `--transactional-id` / `--transaction-duration-ms` the records go in transactions,
-//! each committed once it has been open that long, as ProducerPerformance's do.
+//! each committed once it has been open that long, as ProducerPerformance's do; with
+//! `--transaction-records N` (kiel's own) once it holds N records.
 //!
 //! # References
 //! - Kafka `tools/src/main/java/org/apache/kafka/tools/ProducerPerformance.java`
@@ -21,7 +22,7 @@ use std::time::Instant;
 use kiel::{Error, Producer, ProducerConfig, Record, RecordMetadata};
 use tokio::task::JoinSet;
 
-use crate::cli::{PerfArgs, DEFAULT_PARTITIONS};
+use crate::cli::{PerfArgs, TransactionLimits, DEFAULT_PARTITIONS};
 use crate::error::CliError;
 use crate::interrupt::Interrupt;
 use crate::local_kafka::LocalKafka;
@@ -73,39 +74,47 @@ impl Shared {
 }
 
 /// ProducerPerformance's transactions: one begins before the first record after a commit,
-/// and commits once it has been open for the transaction duration (and at the end).
+/// and commits once it has been open for the transaction duration or holds the records
+/// asked for (and at the end).
 struct Transactions {
-    duration: Option<std::time::Duration>,
+    limits: Option<TransactionLimits>,
     open_since: Option<Instant>,
+    records_in_open: u64,
     committed: u64,
 }
 
 impl Transactions {
-    fn new(duration: Option<std::time::Duration>) -> Self {
+    fn new(limits: Option<TransactionLimits>) -> Self {
         Self {
-            duration,
+            limits,
             open_since: None,
+            records_in_open: 0,
             committed: 0,
         }
     }
 
     fn before_send(&mut self, producer: &Producer) -> Result<(), CliError> {
-        if self.duration.is_some() && self.open_since.is_none() {
+        if self.limits.is_some() && self.open_since.is_none() {
             producer
                 .begin_transaction()
                 .map_err(|e| CliError::failed(format!("begin_transaction: {e}")))?;
             self.open_since = Some(Instant::now());
+            self.records_in_open = 0;
         }
         Ok(())
     }
 
     async fn after_send(&mut self, producer: &Producer) -> Result<(), CliError> {
-        match (self.duration, self.open_since) {
-            (Some(duration), Some(since)) if since.elapsed() >= duration => {
-                self.commit(producer).await
-            }
-            _ => Ok(()),
+        let (Some(limits), Some(since)) = (self.limits, self.open_since) else {
+            return Ok(());
+        };
+        self.records_in_open += 1;
+        let aged = limits.duration.is_some_and(|d| since.elapsed() >= d);
+        let full = limits.records.is_some_and(|n| self.records_in_open >= n);
+        if aged || full {
+            self.commit(producer).await?;
         }
+        Ok(())
     }
 
     async fn finish(&mut self, producer: &Producer) -> Result<(), CliError> {
@@ -177,8 +186,8 @@ async fn measure(
         })?,
         () = interrupt.wait() => return Err(CliError::interrupted("interrupted before connecting")),
     };
-    let transaction_duration = args.transaction_duration();
-    if transaction_duration.is_some() {
+    let transaction_limits = args.transaction_limits();
+    if transaction_limits.is_some() {
         tokio::select! {
             initialized = producer.init_transactions() => initialized.map_err(|e| {
                 CliError::failed(format!("init_transactions for {brokers}: {e}"))
@@ -186,7 +195,7 @@ async fn measure(
             () = interrupt.wait() => return Err(CliError::interrupted("interrupted before the first transaction")),
         }
     }
-    let mut transactions = Transactions::new(transaction_duration);
+    let mut transactions = Transactions::new(transaction_limits);
     let progress = Progress::new(
         !args.no_progress,
         Some(args.num_records),
@@ -307,7 +316,7 @@ async fn measure(
         .unwrap_or_else(PoisonError::into_inner)
         .total_line(end);
     progress.println(&total);
-    if transaction_duration.is_some() {
+    if transaction_limits.is_some() {
         eprintln!(
             "kiel perf: {} transactions committed",
             transactions.committed

@@ -157,6 +157,43 @@ async fn transactional_runs_commit_every_record_in_transactions() {
 }
 
 #[tokio::test]
+async fn transactions_of_a_fixed_size_hold_that_many_records() {
+    let cluster = cluster().await;
+    let topic = unique("cli-perf-txn-size");
+    cluster.create_topic(&topic, 1, 1, &[]).await.unwrap();
+    let run = kiel(
+        &[
+            "perf",
+            "--num-records",
+            "10500",
+            "--record-size",
+            "100",
+            "--throughput",
+            "-1",
+            "--brokers",
+            &cluster.bootstrap(),
+            "--topic",
+            &topic,
+            "--transaction-records",
+            "1000",
+        ],
+        b"",
+    )
+    .await;
+    run.expect_code(0);
+    let committed: u64 = Regex::new(r"kiel perf: (\d+) transactions committed")
+        .unwrap()
+        .captures(&run.stderr)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or_else(|| panic!("no transaction count: {}", run.stderr));
+    // Ten of 1,000 and the last 500.
+    assert_eq!(committed, 11, "{}", run.stderr);
+    // One partition: every transaction leaves one commit marker.
+    let ends = cluster.end_offsets(&topic).await.unwrap();
+    assert_eq!(ends.iter().map(|(_, o)| *o).sum::<i64>(), 10_500 + 11);
+}
+
+#[tokio::test]
 async fn records_that_wait_for_buffer_room_are_all_counted() {
     let cluster = cluster().await;
     let topic = unique("cli-perf-small-buffer");

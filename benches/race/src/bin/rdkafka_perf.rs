@@ -105,28 +105,45 @@ struct Args {
     /// transactional id; alone it uses ProducerPerformance's default id).
     #[arg(long, value_name = "MS")]
     transaction_duration_ms: Option<u64>,
+
+    /// Commit each transaction once it holds this many records (kiel perf's option; with
+    /// a duration too, whichever comes first).
+    #[arg(long, value_name = "N")]
+    transaction_records: Option<u64>,
 }
 
 impl Args {
-    /// The transactional id and how long each transaction stays open, if transactional.
-    fn transactions(&self) -> Option<(String, Duration)> {
-        if self.transactional_id.is_none() && self.transaction_duration_ms.is_none() {
+    /// The transactional id, how long each transaction stays open and how many records it
+    /// holds at most, if transactional.
+    fn transactions(&self) -> Option<(String, Option<Duration>, Option<u64>)> {
+        if self.transactional_id.is_none()
+            && self.transaction_duration_ms.is_none()
+            && self.transaction_records.is_none()
+        {
             return None;
         }
         let id = self
             .transactional_id
             .clone()
             .unwrap_or_else(|| "performance-producer-default-transactional-id".to_owned());
-        let duration = Duration::from_millis(self.transaction_duration_ms.unwrap_or(3000));
-        Some((id, duration))
+        let duration = match (self.transaction_duration_ms, self.transaction_records) {
+            (Some(ms), _) => Some(ms),
+            (None, Some(_)) => None,
+            (None, None) => Some(3000),
+        };
+        Some((id, duration.map(Duration::from_millis), self.transaction_records))
     }
 }
 
 /// ProducerPerformance's transactions: one begins before the first record after a commit
-/// and commits once it has been open for the duration (and at the end).
+/// and commits once it has been open for the duration or holds the records asked for (and
+/// at the end).
 struct Transactions {
+    enabled: bool,
     duration: Option<Duration>,
+    records: Option<u64>,
     open_since: Option<Instant>,
+    records_in_open: u64,
 }
 
 impl Transactions {
@@ -134,15 +151,18 @@ impl Transactions {
         args: &Args,
         producer: &P,
     ) -> Result<Self, String> {
-        let duration = args.transactions().map(|(_, d)| d);
-        if duration.is_some() {
+        let limits = args.transactions();
+        if limits.is_some() {
             producer
                 .init_transactions(Timeout::Never)
                 .map_err(|e| format!("init_transactions: {e}"))?;
         }
         Ok(Self {
-            duration,
+            enabled: limits.is_some(),
+            duration: limits.as_ref().and_then(|(_, d, _)| *d),
+            records: limits.and_then(|(_, _, n)| n),
             open_since: None,
+            records_in_open: 0,
         })
     }
 
@@ -150,21 +170,29 @@ impl Transactions {
         &mut self,
         producer: &P,
     ) -> Result<(), String> {
-        if self.duration.is_some() && self.open_since.is_none() {
+        if self.enabled && self.open_since.is_none() {
             producer
                 .begin_transaction()
                 .map_err(|e| format!("begin_transaction: {e}"))?;
             self.open_since = Some(Instant::now());
+            self.records_in_open = 0;
         }
         Ok(())
     }
 
-    /// Whether the open transaction is due to commit (`at_end`: commit whatever is open).
-    fn due(&self, at_end: bool) -> bool {
-        match (self.duration, self.open_since) {
-            (Some(duration), Some(since)) => at_end || since.elapsed() >= duration,
-            _ => false,
-        }
+    /// A record was sent: whether the open transaction is due to commit now.
+    fn sent_and_due(&mut self) -> bool {
+        let Some(since) = self.open_since else {
+            return false;
+        };
+        self.records_in_open += 1;
+        self.duration.is_some_and(|d| since.elapsed() >= d)
+            || self.records.is_some_and(|n| self.records_in_open >= n)
+    }
+
+    /// Whether a transaction is open (to commit at the end).
+    fn open(&self) -> bool {
+        self.open_since.is_some()
     }
 
     fn commit<P: Producer<C>, C: ProducerContext>(&mut self, producer: &P) -> Result<(), String> {
@@ -254,7 +282,7 @@ fn client_config(args: &Args) -> ClientConfig {
     for (key, value) in &args.properties {
         config.set(key, value);
     }
-    if let Some((id, _)) = args.transactions() {
+    if let Some((id, _, _)) = args.transactions() {
         config.set("transactional.id", id);
     }
     config
@@ -360,7 +388,7 @@ fn run_base(args: &Args) -> Result<Outcome, String> {
             }
         }
         producer.poll(Duration::ZERO);
-        if transactions.due(false) {
+        if transactions.sent_and_due() {
             transactions.commit(&producer)?;
         }
         if let Some(pause) = throttle.pause(i + 1, Instant::now()) {
@@ -368,7 +396,7 @@ fn run_base(args: &Args) -> Result<Outcome, String> {
             producer.poll(pause);
         }
     }
-    if transactions.due(true) {
+    if transactions.open() {
         transactions.commit(&producer)?;
     }
     producer
@@ -433,14 +461,14 @@ async fn run_future(args: &Args) -> Result<Outcome, String> {
                 shared.progress.notify_one();
             });
         }
-        if transactions.due(false) {
+        if transactions.sent_and_due() {
             tokio::task::block_in_place(|| transactions.commit(&producer))?;
         }
         if let Some(pause) = throttle.pause(i + 1, Instant::now()) {
             tokio::time::sleep(pause).await;
         }
     }
-    if transactions.due(true) {
+    if transactions.open() {
         tokio::task::block_in_place(|| transactions.commit(&producer))?;
     }
     producer
