@@ -50,13 +50,17 @@ fn log_to_stderr() {
         .ok()
         .and_then(|level| level.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::WARN);
-    // A subscriber already set (none is, in the binary) is left alone.
-    let _ = tracing_subscriber::fmt()
+    // A subscriber already set (none is, in the binary) is left alone. Debugging logs
+    // carry the time, to see where a run's time goes.
+    let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = if level >= LevelFilter::DEBUG {
+        builder.try_init()
+    } else {
+        builder.without_time().try_init()
+    };
 }
 
 fn main() -> ExitCode {

@@ -91,6 +91,9 @@ pub struct Programs {
     pub java: PathBuf,
     /// The folder with Kafka's jars.
     pub kafka_libs: PathBuf,
+    /// The compiled `java/RacePerf.java`, for the Java client's runs of workloads
+    /// ProducerPerformance cannot run (transactions of a fixed number of records).
+    pub race_perf_classes: Option<PathBuf>,
     /// A log4j2 configuration for the Java client (warnings to stderr).
     pub log4j2_config: PathBuf,
     /// A log4j 1.x / reload4j configuration, for Kafka 3.9's jars.
@@ -129,6 +132,9 @@ pub struct RunSpec {
     /// Send in transactions committed every this many milliseconds (ProducerPerformance's
     /// `--transaction-duration-ms`, under a `--transactional-id` of the run's own).
     pub transaction_duration_ms: Option<u64>,
+    /// Send in transactions of this many records (`--transaction-records`; for Java,
+    /// RacePerf).
+    pub transaction_records: Option<u64>,
 }
 
 impl RunSpec {
@@ -155,14 +161,27 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
         spec.throughput_arg(),
     ]
     .into_iter()
-    .chain(spec.transaction_duration_ms.into_iter().flat_map(|ms| {
-        [
-            "--transactional-id".to_owned(),
-            format!("{}-tx", spec.topic),
-            "--transaction-duration-ms".to_owned(),
-            ms.to_string(),
-        ]
-    }))
+    .chain(
+        (spec.transaction_duration_ms.is_some() || spec.transaction_records.is_some())
+            .then(|| {
+                [
+                    "--transactional-id".to_owned(),
+                    format!("{}-tx", spec.topic),
+                ]
+            })
+            .into_iter()
+            .flatten(),
+    )
+    .chain(
+        spec.transaction_duration_ms
+            .into_iter()
+            .flat_map(|ms| ["--transaction-duration-ms".to_owned(), ms.to_string()]),
+    )
+    .chain(
+        spec.transaction_records
+            .into_iter()
+            .flat_map(|n| ["--transaction-records".to_owned(), n.to_string()]),
+    )
     .collect::<Vec<String>>();
     // The connection first, then the shared settings, then the extras (a later -X wins).
     let dash_x =
@@ -226,8 +245,22 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
                 programs.log4j_config.display()
             ));
             args.push("-cp".to_owned());
-            args.push(format!("{}/*", programs.kafka_libs.display()));
-            args.push("org.apache.kafka.tools.ProducerPerformance".to_owned());
+            // Transactions of a fixed size: the race's RacePerf (ProducerPerformance
+            // commits by time only).
+            match (&programs.race_perf_classes, spec.transaction_records) {
+                (Some(classes), Some(_)) => {
+                    args.push(format!(
+                        "{}:{}/*",
+                        classes.display(),
+                        programs.kafka_libs.display()
+                    ));
+                    args.push("RacePerf".to_owned());
+                }
+                _ => {
+                    args.push(format!("{}/*", programs.kafka_libs.display()));
+                    args.push("org.apache.kafka.tools.ProducerPerformance".to_owned());
+                }
+            }
             args.extend(workload);
             if let Some(file) = &spec.security.java_config_file {
                 args.push(programs.java_config_option.to_owned());
@@ -279,6 +312,7 @@ mod tests {
             rdkafka_perf: "/bin/rdkafka-perf".into(),
             java: "/usr/bin/java".into(),
             kafka_libs: "/cache/libs".into(),
+            race_perf_classes: Some("/tmp/race-perf".into()),
             log4j2_config: "/tmp/log4j2.properties".into(),
             log4j_config: "/tmp/log4j.properties".into(),
             java_property_option: "--command-property",
@@ -304,6 +338,7 @@ mod tests {
             },
             security: ClientSecurity::default(),
             transaction_duration_ms: None,
+            transaction_records: None,
         }
     }
 
@@ -328,6 +363,27 @@ mod tests {
         }
         let (_, plain) = command_line(Client::Kiel, &programs(), &spec(-1.0));
         assert!(!plain.iter().any(|a| a == "--transactional-id"));
+        let (_, java) = command_line(Client::Java, &programs(), &transactional);
+        assert!(java
+            .iter()
+            .any(|a| a == "org.apache.kafka.tools.ProducerPerformance"));
+    }
+
+    #[test]
+    fn transactions_of_a_fixed_size_run_java_through_race_perf() {
+        let sized = RunSpec {
+            transaction_records: Some(1000),
+            ..spec(-1.0)
+        };
+        for client in Client::ALL {
+            let (_, args) = command_line(client, &programs(), &sized);
+            assert_eq!(after(&args, "--transactional-id"), Some("race-t-tx"));
+            assert_eq!(after(&args, "--transaction-records"), Some("1000"));
+            assert!(!args.iter().any(|a| a == "--transaction-duration-ms"));
+        }
+        let (_, java) = command_line(Client::Java, &programs(), &sized);
+        assert!(java.iter().any(|a| a == "RacePerf"), "{java:?}");
+        assert_eq!(after(&java, "-cp"), Some("/tmp/race-perf:/cache/libs/*"));
     }
 
     fn secured_spec() -> RunSpec {

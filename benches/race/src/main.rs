@@ -89,6 +89,13 @@ struct Cli {
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     transaction_duration_ms: Option<u64>,
 
+    /// Transactional runs: every client commits each transaction once it holds N records
+    /// (kiel perf's and rdkafka-perf's --transaction-records; for Java the race's own
+    /// RacePerf.java, compiled with the JDK's javac, since ProducerPerformance commits by
+    /// time only).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    transaction_records: Option<u64>,
+
     /// A check, not a race: with --security sasl-ssl-scram512, every client logs in with a
     /// wrong password, so every run should fail. kiel exits at once; librdkafka retries the
     /// login until message.timeout.ms (add --rdkafka-property message.timeout.ms=15000) and
@@ -191,6 +198,7 @@ struct Plan {
     settings: Settings,
     security: Security,
     transaction_duration_ms: Option<u64>,
+    transaction_records: Option<u64>,
 }
 
 impl Plan {
@@ -237,6 +245,7 @@ impl Plan {
             },
             security: cli.security,
             transaction_duration_ms: cli.transaction_duration_ms,
+            transaction_records: cli.transaction_records,
         };
         if plan.runs == 0 || plan.records == 0 || plan.partitions == 0 {
             return Err("--runs, --records and --partitions must be at least 1".to_owned());
@@ -289,6 +298,39 @@ fn java_program() -> PathBuf {
         Some(home) if !home.is_empty() => Path::new(&home).join("bin").join("java"),
         _ => PathBuf::from("java"),
     }
+}
+
+/// Compiles `java/RacePerf.java` against the Kafka jars into `work_dir` with the JDK's
+/// javac (beside the `java` launcher); returns the classes' folder.
+fn compile_race_perf(programs: &Programs, work_dir: &Path) -> Result<PathBuf, String> {
+    let javac = programs.java.with_file_name("javac");
+    let javac = if programs
+        .java
+        .parent()
+        .is_some_and(|p| !p.as_os_str().is_empty())
+    {
+        javac
+    } else {
+        PathBuf::from("javac")
+    };
+    let classes = work_dir.join("race-perf-classes");
+    let source = crate_dir().join("java").join("RacePerf.java");
+    let output = std::process::Command::new(&javac)
+        .arg("-d")
+        .arg(&classes)
+        .arg("-cp")
+        .arg(format!("{}/*", programs.kafka_libs.display()))
+        .arg(&source)
+        .output()
+        .map_err(|e| format!("running {}: {e}", javac.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            javac.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(classes)
 }
 
 /// ProducerPerformance's producer-property option for `version`.
@@ -370,6 +412,7 @@ impl Race<'_> {
             },
             security: target.security.clone(),
             transaction_duration_ms: self.plan.transaction_duration_ms,
+            transaction_records: self.plan.transaction_records,
         };
         let (program, args) = command_line(client, &self.programs, &spec);
         let mut command = Command::new(&program);
@@ -660,6 +703,7 @@ fn programs(cli: &Cli, work_dir: &Path) -> Result<Programs, String> {
         java: java_program(),
         // Filled in once a cluster (and so the jar folder) is known.
         kafka_libs: PathBuf::new(),
+        race_perf_classes: None,
         log4j2_config,
         log4j_config,
         java_property_option: "--command-property",
@@ -698,6 +742,11 @@ fn render_report(
     if let Some(ms) = plan.transaction_duration_ms {
         out.push_str(&format!(
             "- Transactions: every client sends in transactions (its own transactional.id per run), committing each once it has been open {ms} ms (ProducerPerformance's --transaction-duration-ms)\n"
+        ));
+    }
+    if let Some(n) = plan.transaction_records {
+        out.push_str(&format!(
+            "- Transactions of {n} records: every client sends in transactions (its own transactional.id per run), committing each once it holds {n} records (kiel perf and rdkafka-perf --transaction-records; Java: the race's RacePerf.java with the same workload and total line as ProducerPerformance, which commits by time only)\n"
         ));
     }
     out.push_str(&format!(
@@ -786,6 +835,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     if let Some(ms) = plan.transaction_duration_ms {
         stamp.push_str(&format!("-transactions-{ms}ms"));
     }
+    if let Some(n) = plan.transaction_records {
+        stamp.push_str(&format!("-transactions-of-{n}"));
+    }
     let work_dir = std::env::temp_dir().join("kiel-race").join(&stamp);
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| format!("creating {}: {e}", work_dir.display()))?;
@@ -821,6 +873,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         match cluster.kafka_libs_dir().await {
             Ok(dir) => programs.kafka_libs = dir,
             Err(e) => eprintln!("race: no Kafka jars for the Java client: {e}"),
+        }
+        if plan.transaction_records.is_some() && plan.clients.contains(&Client::Java) {
+            match compile_race_perf(&programs, &work_dir) {
+                Ok(classes) => programs.race_perf_classes = Some(classes),
+                Err(e) => eprintln!("race: RacePerf.java: {e}; the Java runs will fail"),
+            }
         }
         let version = cluster
             .version()

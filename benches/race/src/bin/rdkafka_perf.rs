@@ -131,7 +131,11 @@ impl Args {
             (None, Some(_)) => None,
             (None, None) => Some(3000),
         };
-        Some((id, duration.map(Duration::from_millis), self.transaction_records))
+        Some((
+            id,
+            duration.map(Duration::from_millis),
+            self.transaction_records,
+        ))
     }
 }
 
