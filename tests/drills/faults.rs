@@ -122,7 +122,18 @@ pub(crate) async fn run(
     }
     if drill != Drill::CutConnections {
         let count = dealt.len();
-        dealt.insert(0, format!("{count} faults:"));
+        let at_coordinator = dealt.iter().filter(|d| d.contains("coordinator")).count();
+        // A long run's list is summed up: the count, then the first dozen.
+        if count > 12 {
+            dealt.truncate(12);
+            dealt.push("...".to_owned());
+        }
+        let head = if at_coordinator > 0 {
+            format!("{count} faults ({at_coordinator} at the coordinator):")
+        } else {
+            format!("{count} faults:")
+        };
+        dealt.insert(0, head);
     }
     dealt.join(" ")
 }
