@@ -52,7 +52,6 @@ impl ProduceTimes {
     }
 
     /// When the first record was produced.
-    #[cfg(test)]
     pub(crate) fn first(&self) -> Option<Instant> {
         self.marks.first().map(|m| m.1)
     }

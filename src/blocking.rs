@@ -121,6 +121,12 @@ impl Producer {
         self.inner.unsent_count()
     }
 
+    /// What the producer has done so far (see [`crate::Producer::metrics`]); does not
+    /// block.
+    pub fn metrics(&self) -> crate::ProducerMetrics {
+        self.inner.metrics()
+    }
+
     /// Blocks until the transactional producer is ready (see
     /// [`crate::Producer::init_transactions`]).
     pub fn init_transactions(&self) -> Result<()> {

@@ -11,9 +11,9 @@
 //! - Java `RecordAccumulator` / `BufferPool` (buffer.memory as backpressure)
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
 
@@ -28,6 +28,7 @@ use crate::delivery::{
     Acked, Callback, Completion, DeliveryFuture, RangeOutcome, WaitingOutcome, CALLBACK_SLOT_SIZE,
 };
 use crate::error::Error;
+use crate::metrics::{error_name, ProducerMetrics, SenderMetrics};
 use crate::partitioner::{Partitioner, TopicPartitions};
 use crate::record::{Record, RecordMetadata, TimestampType};
 use crate::transaction::{TransactionConfig, TransactionManager};
@@ -71,6 +72,12 @@ pub(crate) struct Shared {
     /// The transaction manager of a transactional producer (`transactional.id`). Lock it
     /// before the accumulator, never after.
     pub transaction: Option<Mutex<TransactionManager>>,
+    /// What the sender counted (taken once per batch, request, answer or connection
+    /// event, and by a snapshot; never with another lock held after it).
+    metrics: Mutex<SenderMetrics>,
+    /// Times a caller waited for buffer room, and for how long in all (ns).
+    buffer_waits: AtomicU64,
+    buffer_wait_ns: AtomicU64,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -110,6 +117,9 @@ impl Shared {
             flushes: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            metrics: Mutex::new(SenderMetrics::default()),
+            buffer_waits: AtomicU64::new(0),
+            buffer_wait_ns: AtomicU64::new(0),
             transaction: config.transactional_id.as_ref().map(|id| {
                 Mutex::new(TransactionManager::new(TransactionConfig {
                     transactional_id: id.as_str().into(),
@@ -130,6 +140,34 @@ impl Shared {
 
     pub(crate) fn lock_accumulator(&self) -> MutexGuard<'_, Accumulator> {
         self.accumulator.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The sender's counts, locked.
+    pub(crate) fn lock_metrics(&self) -> MutexGuard<'_, SenderMetrics> {
+        self.metrics.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A caller waited `waited` for buffer room.
+    pub(crate) fn count_buffer_wait(&self, waited: Duration) {
+        self.buffer_waits.fetch_add(1, Ordering::Relaxed);
+        let ns = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
+        self.buffer_wait_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// The snapshot [`crate::Producer::metrics`] returns.
+    pub(crate) fn metrics(&self) -> ProducerMetrics {
+        let metrics = self.lock_metrics();
+        let mut m = metrics.snapshot();
+        // Read under the lock records finish under: each record counts once.
+        m.records_outstanding = self.outstanding() as u64;
+        drop(metrics);
+        m.client_id = self.config.client_id.clone();
+        m.records_sent = m.records_acknowledged + m.records_failed + m.records_outstanding;
+        m.buffer_used_bytes = self.memory_used.load(Ordering::Acquire) as u64;
+        m.buffer_total_bytes = self.config.buffer_memory as u64;
+        m.buffer_waits = self.buffer_waits.load(Ordering::Relaxed);
+        m.buffer_wait_time = Duration::from_nanos(self.buffer_wait_ns.load(Ordering::Relaxed));
+        m
     }
 
     /// Records accepted that have no outcome yet.
@@ -166,10 +204,28 @@ impl Shared {
         self.progress.notify_waiters();
     }
 
-    /// `count` records got their outcome; `reserved` bytes of buffer are free again.
-    pub(crate) fn records_finished(&self, count: usize, reserved: usize) {
-        self.outstanding.fetch_sub(count, Ordering::AcqRel);
-        self.memory_used.fetch_sub(reserved, Ordering::AcqRel);
+    /// `count` records got their outcome (failed with `error`, if given); `reserved` bytes
+    /// of buffer are free again. Counted in the metrics under their lock, with the
+    /// outstanding count, so a snapshot sees each record once.
+    pub(crate) fn records_finished(&self, count: usize, reserved: usize, error: Option<&Error>) {
+        {
+            let mut metrics = self.lock_metrics();
+            let n = count as u64;
+            match error {
+                None => metrics.records_acknowledged += n,
+                Some(e) => {
+                    metrics.records_failed += n;
+                    *metrics
+                        .records_failed_by_error
+                        .entry(error_name(e))
+                        .or_default() += n;
+                }
+            }
+            // Memory first: once nothing is outstanding (what `flush` waits for), the
+            // buffer of every finished record is free.
+            self.memory_used.fetch_sub(reserved, Ordering::AcqRel);
+            self.outstanding.fetch_sub(count, Ordering::AcqRel);
+        }
         self.memory_freed.notify_waiters();
         self.progress.notify_waiters();
     }
@@ -497,7 +553,7 @@ impl Shared {
         self.release(released);
         for (outcome, reserved, e) in refused {
             outcome.fail(&e);
-            self.records_finished(1, reserved);
+            self.records_finished(1, reserved, Some(&e));
         }
     }
 
@@ -510,7 +566,7 @@ impl Shared {
     ) {
         for p in waiting {
             p.outcome.fail(error);
-            self.records_finished(1, p.reserved);
+            self.records_finished(1, p.reserved, Some(error));
         }
     }
 }

@@ -270,6 +270,11 @@ pub(crate) struct ProduceArgs {
     #[arg(long)]
     pub(crate) no_progress: bool,
 
+    /// At exit, print the producer's metrics on stderr: records, retries and errors,
+    /// requests, records per request, compression ratio, latency per broker.
+    #[arg(long)]
+    pub(crate) stats: bool,
+
     /// Schema Registry URL (comma-separated for several), for --key-format / --value-format.
     #[arg(long, value_name = "URL", help_heading = "Schema Registry")]
     pub(crate) schema_registry: Option<String>,

@@ -21,6 +21,7 @@ mod interrupt;
 mod line_format;
 mod line_reader;
 mod local_kafka;
+mod metrics_summary;
 mod payload;
 mod perf;
 mod perf_stats;

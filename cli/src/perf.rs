@@ -322,6 +322,9 @@ async fn measure(
             transactions.committed
         );
     }
+    for line in crate::metrics_summary::summary("kiel perf: ", &producer.metrics()) {
+        eprintln!("{line}");
+    }
 
     let failed = shared.failed.load(Ordering::Relaxed);
     if failed > 0 {

@@ -377,6 +377,11 @@ pub(crate) async fn run(args: ProduceArgs, interrupt: Interrupt) -> Result<(), C
     }
     run.settle_ready(); // flushes the delivery report
     run.producer.close().await;
+    if args.stats {
+        for line in crate::metrics_summary::summary("kiel: ", &run.producer.metrics()) {
+            progress.eprintln(&line);
+        }
+    }
     let elapsed = started.elapsed();
     if let Some(t) = ticker {
         t.abort();

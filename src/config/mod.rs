@@ -62,6 +62,10 @@ impl std::str::FromStr for Acks {
     }
 }
 
+/// Receives a metrics snapshot every `statistics.interval.ms` (see
+/// [`crate::ProducerBuilder::statistics`]).
+pub type StatisticsCallback = Arc<dyn Fn(&crate::ProducerMetrics) + Send + Sync>;
+
 /// Every producer setting. Defaults equal the Java client's (Kafka 4.x).
 ///
 /// Set through [`ProducerBuilder`](crate::ProducerBuilder), [`ProducerConfig::set`] or
@@ -96,6 +100,12 @@ pub struct ProducerConfig {
     pub(crate) partitioner: PartitionerKind,
     pub(crate) partitioner_ignore_keys: bool,
     pub(crate) custom_partitioner: Option<Arc<dyn Partitioner>>,
+    pub(crate) statistics_interval: Duration,
+    pub(crate) statistics_callback: Option<StatisticsCallback>,
+    /// How often the metrics go out through the `metrics` facade (feature `metrics`;
+    /// zero: never).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) metrics_export_interval: Duration,
     pub(crate) security: Security,
 }
 
@@ -104,6 +114,9 @@ impl std::fmt::Debug for ProducerConfig {
         let mut map = f.debug_map();
         for setting in SETTINGS {
             map.entry(&setting.name, &setting.show(self));
+        }
+        if self.statistics_callback.is_some() {
+            map.entry(&"statistics_callback", &"set");
         }
         if self.custom_partitioner.is_some() {
             map.entry(&"custom_partitioner", &"set");
@@ -142,6 +155,9 @@ impl Default for ProducerConfig {
             partitioner: PartitionerKind::default(),
             partitioner_ignore_keys: false,
             custom_partitioner: None,
+            statistics_interval: Duration::ZERO,
+            statistics_callback: None,
+            metrics_export_interval: Duration::ZERO,
             security: Security::default(),
         }
     }
@@ -357,6 +373,12 @@ impl ProducerConfig {
     /// The custom partitioner, if one was set; it overrides `partitioner`.
     pub fn custom_partitioner(&self) -> Option<&Arc<dyn Partitioner>> {
         self.custom_partitioner.as_ref()
+    }
+
+    /// `statistics.interval.ms`: how often the statistics callback gets a
+    /// [`crate::ProducerMetrics`] snapshot (librdkafka's setting; 0, the default: never).
+    pub fn statistics_interval(&self) -> Duration {
+        self.statistics_interval
     }
 
     /// `security.protocol` and its TLS and SASL settings. Default: plain TCP.

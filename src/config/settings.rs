@@ -379,6 +379,13 @@ pub(super) const SETTINGS: &[Setting] = &[
         reconnect_backoff
     ),
     duration_setting!(
+        "statistics.interval.ms",
+        [],
+        "0",
+        "how often the statistics callback gets a metrics snapshot (0: never)",
+        statistics_interval
+    ),
+    duration_setting!(
         "reconnect.backoff.max.ms",
         [],
         "1000",

@@ -122,6 +122,7 @@ impl Sender {
                     }
                     if let Endpoint::Broker(broker) = endpoint {
                         self.unreachable_brokers.remove(&broker);
+                        self.shared.lock_metrics().broker(broker).connections_opened += 1;
                     }
                     self.failed_connects.remove(&endpoint);
                     self.conns.insert(
@@ -167,6 +168,16 @@ impl Sender {
         if let Some(ConnState::Ready { in_flight, .. }) = self.conns.get_mut(endpoint) {
             *in_flight = in_flight.saturating_sub(1);
         }
+        self.count_request_ended(endpoint);
+    }
+
+    /// A request to `endpoint` was answered or lost: one fewer in flight.
+    fn count_request_ended(&self, endpoint: &Endpoint) {
+        if let Endpoint::Broker(broker) = endpoint {
+            let mut metrics = self.shared.lock_metrics();
+            let counts = metrics.broker(*broker);
+            counts.in_flight_requests = counts.in_flight_requests.saturating_sub(1);
+        }
     }
 
     fn connection_lost(&mut self, id: ConnectionId, cause: ConnectionError, now: Instant) {
@@ -196,6 +207,13 @@ impl Sender {
             );
         }
         if let Endpoint::Broker(broker) = endpoint {
+            let mut metrics = self.shared.lock_metrics();
+            if was_ready {
+                metrics.broker(broker).connections_closed += 1;
+            } else {
+                metrics.broker(broker).connection_failures += 1;
+            }
+            drop(metrics);
             if !was_ready {
                 if let Some(mut manager) = self.shared.lock_transaction() {
                     manager.broker_unreachable(broker, now);
@@ -236,6 +254,7 @@ impl Sender {
         };
         for key in keys {
             if let Some(flight) = self.in_flight.remove(&key) {
+                self.count_request_ended(&flight.endpoint);
                 self.request_failed(flight, &error, now);
             }
         }

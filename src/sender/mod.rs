@@ -179,6 +179,8 @@ struct InFlight {
     endpoint: Endpoint,
     kind: InFlightKind,
     deadline: Instant,
+    /// When it was sent (request latency).
+    sent_at: Instant,
 }
 
 /// The sans-IO core of the producer.
@@ -333,6 +335,7 @@ impl Sender {
         self.refresh_metadata(now, &mut actions);
         if let Some(bump) = self.session.poll_bump() {
             tracing::debug!(?bump, "sequences restart");
+            self.shared.lock_metrics().epoch_bumps += 1;
         }
         self.init_producer_id(now, &mut actions);
         self.transaction_refusals();

@@ -122,7 +122,12 @@ impl Sender {
 
     /// Finishes a batch the first time it is sent (compression, CRC, the stamp), or
     /// re-stamps its bytes when the session gave it new sequence numbers.
-    fn finish_batch(&mut self, batch: &mut ProducerBatch, stamp: Stamp) -> Result<(), Error> {
+    fn finish_batch(
+        &mut self,
+        batch: &mut ProducerBatch,
+        stamp: Stamp,
+        now: Instant,
+    ) -> Result<(), Error> {
         if let Some(data) = batch.data.take() {
             if !stamp.changed {
                 batch.data = Some(data);
@@ -148,6 +153,7 @@ impl Sender {
         let Some(builder) = batch.builder.take() else {
             return Err(Error::Closed);
         };
+        let before_compression = builder.size_in_bytes() as u64;
         let options = BatchOptions {
             compression: self.config.compression,
             compression_level: self.config.compression_level,
@@ -161,6 +167,15 @@ impl Sender {
         if let Some(buffer) = spare {
             self.shared.buffers.give(buffer);
         }
+        let mut metrics = self.shared.lock_metrics();
+        metrics.bytes_before_compression += before_compression;
+        metrics.bytes_after_compression += data.len() as u64;
+        if let Some(first) = batch.produced.first() {
+            metrics
+                .queue_time
+                .record(now.saturating_duration_since(first));
+        }
+        drop(metrics);
         batch.data = Some(data);
         Ok(())
     }
@@ -201,7 +216,7 @@ impl Sender {
         let mut ok = Vec::with_capacity(batches.len());
         for mut batch in batches {
             let stamp = self.session.sent(&mut batch, broker);
-            match self.finish_batch(&mut batch, stamp) {
+            match self.finish_batch(&mut batch, stamp, now) {
                 Ok(()) => ok.push(batch),
                 Err(e) => {
                     tracing::error!(error = %e, "finishing a batch failed");
@@ -211,6 +226,12 @@ impl Sender {
         }
         if ok.is_empty() {
             return;
+        }
+        {
+            let mut metrics = self.shared.lock_metrics();
+            metrics.batches_sent += ok.len() as u64;
+            metrics.requests_sent += 1;
+            metrics.broker(broker).produce_requests += 1;
         }
         let mut topics: Vec<TopicProduceData> = Vec::new();
         for batch in &ok {
@@ -354,6 +375,10 @@ impl Sender {
                 if refresh_metadata {
                     self.cluster.mark_stale();
                 }
+                let mut metrics = self.shared.lock_metrics();
+                metrics.batches_retried += 1;
+                metrics.records_retried += u64::from(batch.record_count());
+                drop(metrics);
                 self.shared.lock_accumulator().requeue(batch);
             }
             Verdict::Split => self.split(batch, now),
@@ -395,11 +420,13 @@ impl Sender {
         if let (Err(error), Some(mut manager)) = (&result, self.shared.lock_transaction()) {
             manager.batch_failed(error);
         }
+        let error = result.as_ref().err().cloned();
         batch.guard.complete(result);
         if let Some(data) = data {
             self.shared.buffers.give_bytes(data);
         }
-        self.shared.records_finished(count, reserved);
+        self.shared
+            .records_finished(count, reserved, error.as_ref());
     }
 
     /// What a batch that was never sent was waiting for, as an error to report.

@@ -6,7 +6,7 @@
 //! - Java `Metadata.java`, `TransactionManager.java` (InitProducerId handling)
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use kiel_protocol::frame::{decode_response, encode_request};
@@ -94,7 +94,21 @@ impl Sender {
             }
             InFlightKind::Produce { batches, version } => {
                 match decode_response::<ProduceRequest>(frame, version, correlation_id) {
-                    Ok(response) => self.handle_produce_response(batches, &response, now),
+                    Ok(response) => {
+                        if let Endpoint::Broker(broker) = flight.endpoint {
+                            let mut metrics = self.shared.lock_metrics();
+                            let counts = metrics.broker(broker);
+                            counts
+                                .produce_latency
+                                .record(now.saturating_duration_since(flight.sent_at));
+                            if response.throttle_time_ms > 0 {
+                                counts.throttle_time.record(Duration::from_millis(
+                                    u64::try_from(response.throttle_time_ms).unwrap_or(0),
+                                ));
+                            }
+                        }
+                        self.handle_produce_response(batches, &response, now)
+                    }
                     Err(e) => {
                         tracing::warn!(connection = id, error = %e, "bad Produce response");
                         let error = Error::Protocol {
@@ -175,6 +189,7 @@ impl Sender {
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
         };
+        self.shared.lock_metrics().metadata_requests += 1;
         if self
             .send_request(
                 endpoint,
@@ -316,10 +331,17 @@ impl Sender {
                 endpoint: endpoint.clone(),
                 kind,
                 deadline: later(now, self.config.request_timeout),
+                sent_at: now,
             },
         );
         if let Some(ConnState::Ready { in_flight, .. }) = self.conns.get_mut(&endpoint) {
             *in_flight += 1;
+        }
+        if let Endpoint::Broker(broker) = endpoint {
+            let mut metrics = self.shared.lock_metrics();
+            let counts = metrics.broker(broker);
+            counts.requests_sent += 1;
+            counts.in_flight_requests += 1;
         }
         actions.push(Action::Send {
             id,

@@ -245,6 +245,7 @@ impl Sender {
                 "transaction ended with a new epoch"
             );
             self.session.new_epoch(next);
+            self.shared.lock_metrics().epoch_bumps += 1;
         }
     }
 }

@@ -188,6 +188,13 @@ async fn transactions_of_a_fixed_size_hold_that_many_records() {
         .unwrap_or_else(|| panic!("no transaction count: {}", run.stderr));
     // Ten of 1,000 and the last 500.
     assert_eq!(committed, 11, "{}", run.stderr);
+    // The metrics summary: every record acknowledged, none retried or failed.
+    assert!(
+        run.stderr
+            .contains("kiel perf: 10500 records acknowledged, 0 failed, 0 retried;"),
+        "{}",
+        run.stderr
+    );
     // One partition: every transaction leaves one commit marker.
     let ends = cluster.end_offsets(&topic).await.unwrap();
     assert_eq!(ends.iter().map(|(_, o)| *o).sum::<i64>(), 10_500 + 11);

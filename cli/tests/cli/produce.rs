@@ -140,6 +140,7 @@ async fn a_file_of_many_keyed_lines() {
             ":",
             "--max-outstanding",
             "7",
+            "--stats",
         ],
         b"ignored\n",
     )
@@ -148,6 +149,18 @@ async fn a_file_of_many_keyed_lines() {
     run.expect_code(0);
     let bytes: u64 = content.lines().map(|l| l.len() as u64 - 1).sum();
     assert_eq!(summary(&run.stdout, &topic), (n, 0, bytes));
+    // --stats: the producer's metrics on stderr.
+    assert!(
+        run.stderr
+            .contains("kiel: 3000 records acknowledged, 0 failed, 0 retried;"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Produce requests, latency p50"),
+        "{}",
+        run.stderr
+    );
 
     let records = cluster
         .consume_all(&topic, n as usize, READ_TIMEOUT)
