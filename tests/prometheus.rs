@@ -80,7 +80,10 @@ async fn the_scrape_has_the_documented_series() {
         assert!(v > 0.0, "{series} is {v} in:\n{scrape}");
     }
     assert_eq!(
-        value(&scrape, &format!("kafka_producer_record_send_total{client}")),
+        value(
+            &scrape,
+            &format!("kafka_producer_record_send_total{client}")
+        ),
         Some(500.0)
     );
     assert_eq!(

@@ -262,7 +262,8 @@ impl Sender {
 
     fn request_failed(&mut self, flight: InFlight, error: &Error, now: Instant) {
         match flight.kind {
-            InFlightKind::Produce { batches, .. } => {
+            InFlightKind::Produce { batches, spans, .. } => {
+                spans.lost("connection");
                 for batch in batches {
                     self.judge(batch, Answer::Lost(error.clone()), now);
                 }

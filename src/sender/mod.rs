@@ -43,6 +43,7 @@ use crate::shared::Shared;
 mod connections;
 mod produce;
 mod requests;
+mod spans;
 mod transaction;
 
 /// Something the driver must do.
@@ -161,6 +162,8 @@ enum InFlightKind {
     Produce {
         batches: Vec<ProducerBatch>,
         version: i16,
+        /// Its `tracing` spans, when a subscriber wants them.
+        spans: spans::ProduceSpans,
     },
     Metadata {
         version: i16,

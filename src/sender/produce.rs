@@ -18,6 +18,7 @@ use kiel_protocol::messages::produce::{
 use kiel_protocol::record::{patch_producer_state, BatchOptions};
 use kiel_protocol::{Compression, ErrorCode};
 
+use super::spans::ProduceSpans;
 use super::{Action, ConnState, Endpoint, InFlightKind, Sender};
 use crate::batch::{ProducerBatch, Split};
 use crate::cluster::LeaderHint;
@@ -257,9 +258,16 @@ impl Sender {
                 .min(i32::MAX as u128) as i32,
             topics,
         };
+        let spans = ProduceSpans::new(
+            broker,
+            || self.address(&endpoint).unwrap_or_default(),
+            &self.config.client_id,
+            &ok,
+        );
         let kind = InFlightKind::Produce {
             batches: ok,
             version,
+            spans,
         };
         if let Err((InFlightKind::Produce { batches, .. }, error)) =
             self.send_produce_request(endpoint, id, &request, version, kind, now, actions)
@@ -274,10 +282,11 @@ impl Sender {
     pub(super) fn handle_produce_response(
         &mut self,
         batches: Vec<ProducerBatch>,
+        spans: &ProduceSpans,
         response: &ProduceResponse,
         now: Instant,
     ) {
-        for batch in batches {
+        for (index, batch) in batches.into_iter().enumerate() {
             let answer = response
                 .topics
                 .iter()
@@ -297,6 +306,9 @@ impl Sender {
                 },
                 Some(answer) => self.read_answer(&batch, answer, response),
             };
+            if let Answer::Refused { code, .. } = &answer {
+                spans.refused(index, code.name());
+            }
             self.judge(batch, answer, now);
         }
     }

@@ -92,35 +92,37 @@ impl Sender {
             InFlightKind::Transaction { version, request } => {
                 self.handle_transaction_response(id, correlation_id, version, request, frame, now);
             }
-            InFlightKind::Produce { batches, version } => {
-                match decode_response::<ProduceRequest>(frame, version, correlation_id) {
-                    Ok(response) => {
-                        if let Endpoint::Broker(broker) = flight.endpoint {
-                            let mut metrics = self.shared.lock_metrics();
-                            let counts = metrics.broker(broker);
-                            counts
-                                .produce_latency
-                                .record(now.saturating_duration_since(flight.sent_at));
-                            if response.throttle_time_ms > 0 {
-                                counts.throttle_time.record(Duration::from_millis(
-                                    u64::try_from(response.throttle_time_ms).unwrap_or(0),
-                                ));
-                            }
+            InFlightKind::Produce {
+                batches,
+                version,
+                spans,
+            } => match decode_response::<ProduceRequest>(frame, version, correlation_id) {
+                Ok(response) => {
+                    if let Endpoint::Broker(broker) = flight.endpoint {
+                        let mut metrics = self.shared.lock_metrics();
+                        let counts = metrics.broker(broker);
+                        counts
+                            .produce_latency
+                            .record(now.saturating_duration_since(flight.sent_at));
+                        if response.throttle_time_ms > 0 {
+                            counts.throttle_time.record(Duration::from_millis(
+                                u64::try_from(response.throttle_time_ms).unwrap_or(0),
+                            ));
                         }
-                        self.handle_produce_response(batches, &response, now)
                     }
-                    Err(e) => {
-                        tracing::warn!(connection = id, error = %e, "bad Produce response");
-                        let error = Error::Protocol {
-                            broker: self.address(&flight.endpoint).unwrap_or_default(),
-                            source: e,
-                        };
-                        for batch in batches {
-                            self.judge(batch, Answer::Lost(error.clone()), now);
-                        }
+                    self.handle_produce_response(batches, &spans, &response, now)
+                }
+                Err(e) => {
+                    tracing::warn!(connection = id, error = %e, "bad Produce response");
+                    let error = Error::Protocol {
+                        broker: self.address(&flight.endpoint).unwrap_or_default(),
+                        source: e,
+                    };
+                    for batch in batches {
+                        self.judge(batch, Answer::Lost(error.clone()), now);
                     }
                 }
-            }
+            },
         }
     }
 
