@@ -196,8 +196,6 @@ pub(crate) struct ProducerSession {
     bump: Option<Bump>,
     /// Counts bumps: sequences of an older generation are stale.
     generation: u32,
-    /// Some partition has a `gap` (transactional producers only).
-    sequence_gap: bool,
     partitions: HashMap<(Arc<str>, i32), PartitionState>,
     /// Batches in flight, over all partitions.
     in_flight: usize,
@@ -225,7 +223,6 @@ impl ProducerSession {
             identity_request: IdentityRequest::Idle,
             bump: None,
             generation: 0,
-            sequence_gap: false,
             partitions: HashMap::new(),
             in_flight: 0,
             in_doubt: 0,
@@ -297,7 +294,6 @@ impl ProducerSession {
             state.acked_sequence = None;
             state.gap = false;
         }
-        self.sequence_gap = false;
         self.identity_request = IdentityRequest::Idle;
         self.identity = Some(identity);
     }
@@ -576,7 +572,6 @@ impl ProducerSession {
         {
             if self.config.transactional {
                 self.partition(batch).gap = true;
-                self.sequence_gap = true;
             }
             self.request_bump(Bump::Epoch, "a batch with sequence numbers failed");
         }
@@ -586,7 +581,7 @@ impl ProducerSession {
     /// [`PartitionState`]'s `gap`): the transaction manager gets a new epoch once the
     /// transaction is aborted.
     pub(crate) fn sequence_gap(&self) -> bool {
-        self.sequence_gap
+        self.partitions.values().any(|p| p.gap)
     }
 
     /// The last error a batch of this partition met, for the error of a record that

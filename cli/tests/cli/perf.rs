@@ -129,11 +129,7 @@ async fn transactional_runs_commit_every_record_in_transactions() {
     run.expect_code(0);
     let (_, total) = parse_output(&run.stdout, 100);
     assert_eq!(total.records, 20_000, "{}", run.stdout);
-    let committed: u64 = Regex::new(r"kiel perf: (\d+) transactions committed")
-        .unwrap()
-        .captures(&run.stderr)
-        .and_then(|c| c[1].parse().ok())
-        .unwrap_or_else(|| panic!("no transaction count: {}", run.stderr));
+    let committed = transactions_committed(&run.stderr);
     // About 2 s at 10,000 records/s, a commit every 300 ms.
     assert!((3..=20).contains(&committed), "{committed} transactions");
     // Every record once, read committed; the rest of the log is the commit markers.
@@ -181,11 +177,7 @@ async fn transactions_of_a_fixed_size_hold_that_many_records() {
     )
     .await;
     run.expect_code(0);
-    let committed: u64 = Regex::new(r"kiel perf: (\d+) transactions committed")
-        .unwrap()
-        .captures(&run.stderr)
-        .and_then(|c| c[1].parse().ok())
-        .unwrap_or_else(|| panic!("no transaction count: {}", run.stderr));
+    let committed = transactions_committed(&run.stderr);
     // Ten of 1,000 and the last 500.
     assert_eq!(committed, 11, "{}", run.stderr);
     // The metrics summary: every record acknowledged, none retried or failed.
@@ -396,4 +388,13 @@ async fn an_invalid_topic_name_is_refused_before_sending() {
     assert_eq!(run.stdout, "", "no perf lines");
     assert!(run.stderr.contains("`bad/topic`"), "{}", run.stderr);
     assert!(run.stderr.contains("1 to 249 characters"), "{}", run.stderr);
+}
+
+/// The count of `kiel perf: N transactions committed` on stderr.
+fn transactions_committed(stderr: &str) -> u64 {
+    Regex::new(r"kiel perf: (\d+) transactions committed")
+        .unwrap()
+        .captures(stderr)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or_else(|| panic!("no transaction count: {stderr}"))
 }
