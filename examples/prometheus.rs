@@ -30,10 +30,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Fire and forget: the flush below waits for every outcome.
         drop(producer.produce("prometheus-example", Record::value(format!("event {i}")))?);
     }
-    producer.flush(Duration::from_secs(30)).await;
-    // The next export carries the flushed records.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    println!("{}", prometheus.render());
+    // Closing waits for every record's outcome and exports one last time.
     producer.close().await;
+    println!("{}", prometheus.render());
     Ok(())
 }

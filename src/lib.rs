@@ -48,13 +48,15 @@ mod session;
 mod shared;
 mod time;
 mod topic;
+#[cfg(feature = "opentelemetry")]
+mod trace_context;
 mod transaction;
 
 pub use config::{Acks, ProducerConfig};
 pub use delivery::DeliveryFuture;
 pub use error::{ConnectionError, Error, Result};
 pub use kiel_protocol::Compression;
-pub use metrics::{BrokerMetrics, LatencySummary, ProducerMetrics};
+pub use metrics::{BrokerMetrics, LatencySummary, ProducerMetrics, TopicMetrics};
 pub use producer::{Producer, ProducerBuilder};
 pub use record::{Header, Record, RecordMetadata, TimestampType};
 pub use topic::{validate_topic_name, MAX_TOPIC_NAME_LEN};

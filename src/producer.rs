@@ -592,6 +592,18 @@ impl ProducerBuilder {
         self
     }
 
+    /// Writes the OpenTelemetry context of the caller's current span into every record as
+    /// W3C `traceparent` (and `tracestate`) headers, so consumers continue the trace
+    /// (feature `opentelemetry`; off by default). The context comes from the current
+    /// `tracing` span through `tracing-opentelemetry`'s layer, or else from
+    /// `opentelemetry::Context::current()`; records produced outside any traced span get
+    /// no header. The header bytes count toward the record's size and the buffer.
+    #[cfg(feature = "opentelemetry")]
+    pub fn propagate_trace_context(mut self, on: bool) -> Self {
+        self.config.propagate_trace_context = on;
+        self
+    }
+
     /// A custom partitioner.
     pub fn custom_partitioner(mut self, partitioner: Arc<dyn Partitioner>) -> Self {
         self.config.custom_partitioner = Some(partitioner);

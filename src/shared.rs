@@ -200,17 +200,36 @@ impl Shared {
 
     /// The producer's task has ended: nothing more will be sent.
     pub(crate) fn finished(&self) {
+        // The last export carries every record's outcome (the periodic one stops now).
+        #[cfg(feature = "metrics")]
+        if !self.config.metrics_export_interval.is_zero() {
+            self.metrics().export();
+        }
         self.closed.store(true, Ordering::Release);
         self.progress.notify_waiters();
     }
 
     /// `count` records got their outcome (failed with `error`, if given); `reserved` bytes
     /// of buffer are free again. Counted in the metrics under their lock, with the
-    /// outstanding count, so a snapshot sees each record once.
-    pub(crate) fn records_finished(&self, count: usize, reserved: usize, error: Option<&Error>) {
+    /// outstanding count, so a snapshot sees each record once; per topic too when they
+    /// were a batch of `topic`.
+    pub(crate) fn records_finished(
+        &self,
+        count: usize,
+        reserved: usize,
+        error: Option<&Error>,
+        topic: Option<&Arc<str>>,
+    ) {
         {
             let mut metrics = self.lock_metrics();
             let n = count as u64;
+            if let Some(topic) = topic {
+                let counts = metrics.topic(topic);
+                match error {
+                    None => counts.records_acknowledged += n,
+                    Some(_) => counts.records_failed += n,
+                }
+            }
             match error {
                 None => metrics.records_acknowledged += n,
                 Some(e) => {
@@ -317,12 +336,16 @@ impl Shared {
     pub(crate) fn produce_at(
         &self,
         topic: &str,
-        record: Record,
+        #[cfg_attr(not(feature = "opentelemetry"), allow(unused_mut))] mut record: Record,
         callback: Option<Callback>,
         now: Instant,
     ) -> Result<Option<DeliveryFuture>, Error> {
         if self.is_closing() {
             return Err(Error::Closed);
+        }
+        #[cfg(feature = "opentelemetry")]
+        if self.config.propagate_trace_context {
+            crate::trace_context::inject_current(&mut record.headers);
         }
         // Held until the record is counted in `outstanding` (the end of this function): the
         // sender counts outstanding records under this lock before it lets EndTxn go.
@@ -553,7 +576,7 @@ impl Shared {
         self.release(released);
         for (outcome, reserved, e) in refused {
             outcome.fail(&e);
-            self.records_finished(1, reserved, Some(&e));
+            self.records_finished(1, reserved, Some(&e), None);
         }
     }
 
@@ -566,7 +589,7 @@ impl Shared {
     ) {
         for p in waiting {
             p.outcome.fail(error);
-            self.records_finished(1, p.reserved, Some(error));
+            self.records_finished(1, p.reserved, Some(error), None);
         }
     }
 }

@@ -102,6 +102,20 @@ async fn a_known_workload_is_counted_exactly() {
         m.brokers.values().map(|b| b.produce_requests).sum::<u64>(),
         m.requests_sent
     );
+    // The one topic's counts are the totals.
+    assert_eq!(m.topics.len(), 1, "{m:#?}");
+    let t = &m.topics[&topic];
+    assert_eq!(
+        (
+            t.records_sent,
+            t.records_acknowledged,
+            t.records_failed,
+            t.records_retried
+        ),
+        (1000, 1000, 0, 0)
+    );
+    assert_eq!(t.bytes_after_compression, m.bytes_after_compression);
+    assert_eq!(t.compression_ratio(), m.compression_ratio());
     producer.close().await;
 }
 
@@ -135,6 +149,12 @@ async fn a_refused_record_is_counted_under_its_error() {
         m.records_failed_by_error.get("MESSAGE_TOO_LARGE"),
         Some(&1),
         "{m:#?}"
+    );
+    let t = &m.topics[&topic];
+    assert_eq!(
+        (t.records_sent, t.records_acknowledged, t.records_failed),
+        (2, 1, 1),
+        "{t:#?}"
     );
     producer.close().await;
 }
@@ -186,6 +206,9 @@ async fn retries_forced_by_a_fault_proxy_are_counted() {
     // The ten went in one batch (one partition, within linger); each retry resent all ten.
     assert!(m.batches_retried >= 1);
     assert_eq!(m.records_retried, 10 * m.batches_retried, "{m:#?}");
+    let t = &m.topics[&topic];
+    assert_eq!(t.records_retried, m.records_retried, "{t:#?}");
+    assert_eq!((t.records_sent, t.records_acknowledged), (11, 11));
     let closed: u64 = m.brokers.values().map(|b| b.connections_closed).sum();
     assert!(closed >= 1, "the timed-out connection was closed: {m:#?}");
     producer.close().await;
@@ -251,6 +274,10 @@ async fn the_statistics_callback_gets_json_with_librdkafka_names() {
         "a broker with round trips: {json}"
     );
     assert_eq!(parsed["kiel"]["records_acknowledged"], 100);
+    assert_eq!(
+        parsed["kiel"]["topics"][&topic]["records_acknowledged"], 100,
+        "{json}"
+    );
     // Closed: no more snapshots.
     producer.close().await;
     let count = seen.lock().unwrap().len();

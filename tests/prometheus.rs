@@ -1,6 +1,7 @@
 //! kiel's metrics through the `metrics` facade (feature `metrics`), rendered by the facade's
 //! Prometheus exporter after a run against a real broker (kiel-testcontainers' shared
-//! cluster, or `KAFKA_BOOTSTRAP`): the documented series are there, with non-zero values.
+//! cluster, or `KAFKA_BOOTSTRAP`): the documented series are there, with non-zero values,
+//! per client, broker and topic, and OpenTelemetry's duration histogram.
 
 mod common;
 
@@ -110,5 +111,59 @@ async fn the_scrape_has_the_documented_series() {
                 && l.ends_with(" 500")),
         "messaging.client.sent.messages:\n{scrape}"
     );
+    // Per topic.
+    let of_topic = format!("{{client_id=\"prom-test\",topic=\"{topic}\"}}");
+    for (name, expected) in [
+        ("kafka_producer_topic_record_send_total", Some(500.0)),
+        ("kafka_producer_topic_record_ack_total", Some(500.0)),
+        ("kafka_producer_topic_record_error_total", Some(0.0)),
+        ("kafka_producer_topic_byte_total", None),
+        ("kafka_producer_topic_compression_rate", Some(1.0)),
+    ] {
+        let series = format!("{name}{of_topic}");
+        let v = value(&scrape, &series).unwrap_or_else(|| panic!("no {series} in:\n{scrape}"));
+        match expected {
+            Some(expected) => assert_eq!(v, expected, "{series}"),
+            None => assert!(v > 500.0, "{series} is {v}"),
+        }
+    }
+    // OpenTelemetry's duration histogram: one observation per Produce request, in
+    // seconds (the exporter renders a histogram without buckets as a summary).
+    let requests = value(
+        &scrape,
+        &format!("kafka_producer_produce_request_total{client}"),
+    )
+    .unwrap();
+    let durations: f64 = scrape
+        .lines()
+        .filter(|l| {
+            l.starts_with("messaging_client_operation_duration_count{")
+                && l.contains("client_id=\"prom-test\"")
+                && l.contains("messaging_operation_name=\"produce\"")
+                && l.contains("server_address=\"")
+        })
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(durations, requests, "a duration per request:\n{scrape}");
+    let longest = scrape
+        .lines()
+        .find(|l| {
+            l.starts_with("messaging_client_operation_duration{") && l.contains("quantile=\"1\"")
+        })
+        .unwrap_or_else(|| panic!("no duration quantiles in:\n{scrape}"));
+    let seconds: f64 = longest.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(seconds > 0.0 && seconds < 30.0, "{longest}");
+
+    // Closing exports one last time: a record produced just before it is counted.
+    drop(producer.produce(&topic, Record::value("last")).unwrap());
     producer.close().await;
+    let scrape = prometheus.render();
+    assert_eq!(
+        value(
+            &scrape,
+            &format!("kafka_producer_topic_record_ack_total{of_topic}")
+        ),
+        Some(501.0),
+        "{scrape}"
+    );
 }

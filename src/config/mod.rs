@@ -106,6 +106,10 @@ pub struct ProducerConfig {
     /// zero: never).
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) metrics_export_interval: Duration,
+    /// Whether `produce` writes the caller's trace context into records (feature
+    /// `opentelemetry`).
+    #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
+    pub(crate) propagate_trace_context: bool,
     pub(crate) security: Security,
 }
 
@@ -120,6 +124,9 @@ impl std::fmt::Debug for ProducerConfig {
         }
         if self.custom_partitioner.is_some() {
             map.entry(&"custom_partitioner", &"set");
+        }
+        if self.propagate_trace_context {
+            map.entry(&"propagate_trace_context", &true);
         }
         map.finish()
     }
@@ -158,6 +165,7 @@ impl Default for ProducerConfig {
             statistics_interval: Duration::ZERO,
             statistics_callback: None,
             metrics_export_interval: Duration::ZERO,
+            propagate_trace_context: false,
             security: Security::default(),
         }
     }

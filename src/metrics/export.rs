@@ -3,8 +3,9 @@
 //! totals as counters, current values and averages as gauges, named after Java's producer
 //! metrics under `kafka.producer.` (an exporter turns `kafka.producer.record-send-total`
 //! into `kafka_producer_record_send_total`), labelled `client_id` (Java's `client-id`)
-//! and, per broker, `node_id`; the OpenTelemetry messaging convention's
-//! `messaging.client.sent.messages` too.
+//! and, per broker, `node_id`, per topic, `topic`; the OpenTelemetry messaging convention's
+//! `messaging.client.sent.messages` too, and its `messaging.client.operation.duration`
+//! histogram, recorded at each Produce answer (one value per request, in seconds).
 //!
 //! # References
 //! - Java producer metrics (`producer-metrics`, `producer-node-metrics` groups)
@@ -12,7 +13,7 @@
 
 use std::time::Duration;
 
-use metrics::{counter, gauge};
+use metrics::{counter, describe_histogram, gauge, histogram, Unit};
 
 use super::ProducerMetrics;
 
@@ -124,5 +125,50 @@ impl ProducerMetrics {
             gauge!("kafka.producer.node-requests-in-flight", &labels)
                 .set(b.in_flight_requests as f64);
         }
+
+        for (topic, t) in &self.topics {
+            let labels = [
+                ("client_id", self.client_id.clone()),
+                ("topic", topic.clone()),
+            ];
+            counter!("kafka.producer.topic.record-send-total", &labels).absolute(t.records_sent);
+            counter!("kafka.producer.topic.record-ack-total", &labels)
+                .absolute(t.records_acknowledged);
+            counter!("kafka.producer.topic.record-error-total", &labels).absolute(t.records_failed);
+            counter!("kafka.producer.topic.record-retry-total", &labels)
+                .absolute(t.records_retried);
+            counter!("kafka.producer.topic.byte-total", &labels)
+                .absolute(t.bytes_after_compression);
+            gauge!("kafka.producer.topic.compression-rate", &labels).set(t.compression_ratio());
+        }
     }
+}
+
+/// OpenTelemetry's name for the time from sending a request to its answer.
+pub(crate) const OPERATION_DURATION: &str = "messaging.client.operation.duration";
+
+/// The facade's histogram of Produce request durations to the broker at `address`
+/// (`host:port`), with OpenTelemetry's attributes; the sender records each answer's
+/// round trip in it (seconds).
+pub(crate) fn operation_duration(
+    client_id: &str,
+    node_id: i32,
+    address: &str,
+) -> metrics::Histogram {
+    describe_histogram!(
+        OPERATION_DURATION,
+        Unit::Seconds,
+        "Time from sending a Produce request to its answer"
+    );
+    let (host, port) = address.rsplit_once(':').unwrap_or((address, ""));
+    histogram!(
+        OPERATION_DURATION,
+        "messaging.system" => "kafka",
+        "messaging.operation.name" => "produce",
+        "messaging.operation.type" => "send",
+        "server.address" => host.to_owned(),
+        "server.port" => port.to_owned(),
+        "client_id" => client_id.to_owned(),
+        "node_id" => node_id.to_string(),
+    )
 }

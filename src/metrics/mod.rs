@@ -17,10 +17,13 @@
 //!   `Selector` metrics (names and meanings); librdkafka `STATISTICS.md`
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(feature = "metrics")]
 mod export;
+#[cfg(feature = "metrics")]
+pub(crate) use export::operation_duration;
 mod histogram;
 mod statistics;
 
@@ -76,6 +79,9 @@ pub struct ProducerMetrics {
     pub epoch_bumps: u64,
     /// Per broker (node id).
     pub brokers: BTreeMap<i32, BrokerMetrics>,
+    /// Per topic, for the records that went into batches (records that failed while
+    /// waiting for their topic's metadata count only in the totals above).
+    pub topics: BTreeMap<String, TopicMetrics>,
 }
 
 impl ProducerMetrics {
@@ -134,6 +140,35 @@ pub struct BrokerMetrics {
     pub connection_failures: u64,
 }
 
+/// What the producer did with one topic's batches (Java's `producer-topic-metrics`).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct TopicMetrics {
+    /// Records in batches sent for the first time (Java `record-send-total` per topic).
+    pub records_sent: u64,
+    /// Records the brokers acknowledged.
+    pub records_acknowledged: u64,
+    /// Records of its batches that failed for good (Java `record-error-total` per topic).
+    pub records_failed: u64,
+    /// Records sent again after a retriable error (Java `record-retry-total` per topic).
+    pub records_retried: u64,
+    /// Bytes of its batches' records before compression, first sends only.
+    pub bytes_before_compression: u64,
+    /// Bytes of its batches as sent, first sends only (Java `byte-total` per topic).
+    pub bytes_after_compression: u64,
+}
+
+impl TopicMetrics {
+    /// Bytes after compression over bytes before (1.0 when nothing was sent; Java
+    /// `compression-rate` per topic).
+    pub fn compression_ratio(&self) -> f64 {
+        if self.bytes_before_compression == 0 {
+            return 1.0;
+        }
+        self.bytes_after_compression as f64 / self.bytes_before_compression as f64
+    }
+}
+
 /// The sender's counts (one lock per event).
 #[derive(Debug, Default)]
 pub(crate) struct SenderMetrics {
@@ -150,6 +185,7 @@ pub(crate) struct SenderMetrics {
     pub metadata_requests: u64,
     pub epoch_bumps: u64,
     pub brokers: BTreeMap<i32, BrokerCounts>,
+    pub topics: BTreeMap<Arc<str>, TopicMetrics>,
 }
 
 /// The sender's counts for one broker.
@@ -163,12 +199,25 @@ pub(crate) struct BrokerCounts {
     pub connections_opened: u64,
     pub connections_closed: u64,
     pub connection_failures: u64,
+    /// The facade's handle for OpenTelemetry's `messaging.client.operation.duration`
+    /// with this broker's labels, once a Produce answer came while exporting.
+    #[cfg(feature = "metrics")]
+    pub operation_duration: Option<::metrics::Histogram>,
 }
 
 impl SenderMetrics {
     /// The counts of `broker`.
     pub(crate) fn broker(&mut self, broker: i32) -> &mut BrokerCounts {
         self.brokers.entry(broker).or_default()
+    }
+
+    /// The counts of `topic` (its name is copied once, the first time).
+    pub(crate) fn topic(&mut self, topic: &Arc<str>) -> &mut TopicMetrics {
+        if !self.topics.contains_key(&**topic) {
+            self.topics
+                .insert(Arc::clone(topic), TopicMetrics::default());
+        }
+        self.topics.get_mut(&**topic).expect("inserted above")
     }
 
     /// The snapshot of these counts (the producer-side figures are filled in by the
@@ -205,6 +254,11 @@ impl SenderMetrics {
                         },
                     )
                 })
+                .collect(),
+            topics: self
+                .topics
+                .iter()
+                .map(|(name, t)| (name.to_string(), t.clone()))
                 .collect(),
             ..ProducerMetrics::default()
         }

@@ -151,7 +151,7 @@ impl ProducerMetrics {
         let _ = write!(out, ",\"eos\":{{\"epoch_cnt\":{}}}", self.epoch_bumps);
         let _ = write!(
             out,
-            ",\"kiel\":{{\"records_sent\":{},\"records_acknowledged\":{},\"records_failed\":{},\"records_retried\":{},\"batches_sent\":{},\"batches_retried\":{},\"requests_sent\":{},\"bytes_before_compression\":{},\"bytes_after_compression\":{},\"compression_ratio\":{:.4},\"buffer_waits\":{},\"buffer_wait_time_us\":{},\"metadata_requests\":{},\"records_failed_by_error\":{{",
+            ",\"kiel\":{{\"records_sent\":{},\"records_acknowledged\":{},\"records_failed\":{},\"records_retried\":{},\"batches_sent\":{},\"batches_retried\":{},\"requests_sent\":{},\"bytes_before_compression\":{},\"bytes_after_compression\":{},\"compression_ratio\":{:.4},\"buffer_waits\":{},\"buffer_wait_time_us\":{},\"metadata_requests\":{},\"topics\":{{",
             self.records_sent,
             self.records_acknowledged,
             self.records_failed,
@@ -166,6 +166,24 @@ impl ProducerMetrics {
             micros(self.buffer_wait_time),
             self.metadata_requests,
         );
+        for (i, (name, t)) in self.topics.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_string(&mut out, name);
+            let _ = write!(
+                out,
+                ":{{\"records_sent\":{},\"records_acknowledged\":{},\"records_failed\":{},\"records_retried\":{},\"bytes_before_compression\":{},\"bytes_after_compression\":{},\"compression_ratio\":{:.4}}}",
+                t.records_sent,
+                t.records_acknowledged,
+                t.records_failed,
+                t.records_retried,
+                t.bytes_before_compression,
+                t.bytes_after_compression,
+                t.compression_ratio(),
+            );
+        }
+        out.push_str("},\"records_failed_by_error\":{");
         for (i, (name, n)) in self.records_failed_by_error.iter().enumerate() {
             if i > 0 {
                 out.push(',');

@@ -171,6 +171,10 @@ impl Sender {
         let mut metrics = self.shared.lock_metrics();
         metrics.bytes_before_compression += before_compression;
         metrics.bytes_after_compression += data.len() as u64;
+        let topic = metrics.topic(&batch.topic);
+        topic.records_sent += u64::from(batch.record_count());
+        topic.bytes_before_compression += before_compression;
+        topic.bytes_after_compression += data.len() as u64;
         if let Some(first) = batch.produced.first() {
             metrics
                 .queue_time
@@ -390,6 +394,7 @@ impl Sender {
                 let mut metrics = self.shared.lock_metrics();
                 metrics.batches_retried += 1;
                 metrics.records_retried += u64::from(batch.record_count());
+                metrics.topic(&batch.topic).records_retried += u64::from(batch.record_count());
                 drop(metrics);
                 self.shared.lock_accumulator().requeue(batch);
             }
@@ -438,7 +443,7 @@ impl Sender {
             self.shared.buffers.give_bytes(data);
         }
         self.shared
-            .records_finished(count, reserved, error.as_ref());
+            .records_finished(count, reserved, error.as_ref(), Some(&batch.topic));
     }
 
     /// What a batch that was never sent was waiting for, as an error to report.

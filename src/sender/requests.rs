@@ -101,9 +101,21 @@ impl Sender {
                     if let Endpoint::Broker(broker) = flight.endpoint {
                         let mut metrics = self.shared.lock_metrics();
                         let counts = metrics.broker(broker);
-                        counts
-                            .produce_latency
-                            .record(now.saturating_duration_since(flight.sent_at));
+                        let took = now.saturating_duration_since(flight.sent_at);
+                        counts.produce_latency.record(took);
+                        #[cfg(feature = "metrics")]
+                        if !self.config.metrics_export_interval.is_zero() {
+                            counts
+                                .operation_duration
+                                .get_or_insert_with(|| {
+                                    crate::metrics::operation_duration(
+                                        &self.config.client_id,
+                                        broker,
+                                        &self.address(&flight.endpoint).unwrap_or_default(),
+                                    )
+                                })
+                                .record(took.as_secs_f64());
+                        }
                         if response.throttle_time_ms > 0 {
                             counts.throttle_time.record(Duration::from_millis(
                                 u64::try_from(response.throttle_time_ms).unwrap_or(0),
