@@ -363,6 +363,17 @@ pub(crate) struct PerfArgs {
     #[arg(long)]
     pub(crate) no_progress: bool,
 
+    /// Keyed records: each key is the decimal text of a number in 0..N drawn by Zipf's
+    /// law (exponent 1.1: a few hot keys, a long tail). Without it keys are null.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) keys: Option<u32>,
+
+    /// Fetch the topic's metadata before the clock starts (as the race gives every
+    /// client). Without it the first record waits for the metadata and that wait counts in
+    /// the run's time, as in ProducerPerformance.
+    #[arg(long)]
+    pub(crate) warm_metadata: bool,
+
     /// Send in transactions under this transactional.id (as ProducerPerformance's
     /// --transactional-id; also `-X transactional.id=...`).
     #[arg(long, value_name = "ID")]

@@ -24,6 +24,7 @@ mod local_kafka;
 mod metrics_summary;
 mod payload;
 mod perf;
+mod perf_keys;
 mod perf_stats;
 mod produce;
 mod produce_input;

@@ -27,6 +27,7 @@ use crate::error::CliError;
 use crate::interrupt::Interrupt;
 use crate::local_kafka::LocalKafka;
 use crate::payload::PayloadGenerator;
+use crate::perf_keys::ZipfKeys;
 use crate::perf_stats::{PerfStats, REPORTING_INTERVAL};
 use crate::progress::{spawn_ticker, Progress};
 use crate::settings::{producer_config, PERF_CLIENT_ID};
@@ -186,6 +187,14 @@ async fn measure(
         })?,
         () = interrupt.wait() => return Err(CliError::interrupted("interrupted before connecting")),
     };
+    if args.warm_metadata {
+        tokio::select! {
+            count = producer.partition_count(&args.topic) => {
+                count.map_err(|e| CliError::failed(format!("metadata of {}: {e}", args.topic)))?;
+            }
+            () = interrupt.wait() => return Err(CliError::interrupted("interrupted before the first record")),
+        }
+    }
     let transaction_limits = args.transaction_limits();
     if transaction_limits.is_some() {
         tokio::select! {
@@ -224,6 +233,7 @@ async fn measure(
 
     let bytes = u64::from(args.record_size);
     let mut payloads = PayloadGenerator::new(args.record_size as usize);
+    let mut keys = args.keys.map(ZipfKeys::new);
     let mut throttler = Throttler::new(args.throughput, start);
     let mut stopped: Option<CliError> = None;
     // Tasks awaiting records that had to wait for buffer room; finished ones are reaped as
@@ -253,7 +263,10 @@ async fn measure(
             stopped = Some(e);
             break;
         }
-        let record = Record::value(payloads.next_value());
+        let mut record = Record::value(payloads.next_value());
+        if let Some(keys) = &mut keys {
+            record.key = Some(keys.next_key());
+        }
         let sent_at = if i == 0 {
             first_sent_at
         } else {
