@@ -25,7 +25,7 @@ use kiel_protocol::record::{self, AsRecordHeader, RecordBatchBuilder, RecordHead
 
 use crate::batch::{ProduceTimes, ProducerBatch, SendState, Split};
 use crate::buffer_pool::BufferPool;
-use crate::delivery::{BatchGuard, Completion, WaitingOutcome};
+use crate::delivery::{BatchGuard, Callback, Completion, WaitingOutcome};
 use crate::error::Error;
 use crate::record::Record;
 use crate::time::later;
@@ -76,7 +76,8 @@ pub(crate) struct AccumulatorConfig {
 
 /// Outcome of [`Accumulator::append`].
 pub(crate) struct Appended {
-    pub completion: Arc<Completion>,
+    /// The batch's completion, for a record without a callback (whose future needs it).
+    pub completion: Option<Arc<Completion>>,
     pub index: u32,
     /// A batch became ready to send (it filled up, or this is a new partition batch).
     pub wake_sender: bool,
@@ -275,7 +276,9 @@ impl Accumulator {
         self.pending_bytes
     }
 
-    /// Appends a record to `partition` of `topic` (whose queues must exist).
+    /// Appends a record to `partition` of `topic` (whose queues must exist), taking its
+    /// callback, if any, once it is appended.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn append(
         &mut self,
         topic: &Arc<str>,
@@ -283,6 +286,7 @@ impl Accumulator {
         record: &Record,
         timestamp: i64,
         reserved: usize,
+        callback: &mut Option<Callback>,
         now: Instant,
     ) -> Result<Appended, Error> {
         let batch_size = self.config.batch_size;
@@ -344,7 +348,15 @@ impl Accumulator {
         open.produced.record(index, now);
         open.reserved += reserved;
         self.unsent_records += 1;
-        let completion = Arc::clone(&open.guard.completion);
+        // A callback waits in the open batch's guard (no lock of the completion per
+        // record); a future needs the completion itself.
+        let completion = match callback.take() {
+            Some(callback) => {
+                open.guard.add_callback(index, timestamp, callback);
+                None
+            }
+            None => Some(Arc::clone(&open.guard.completion)),
+        };
         // Full when another record like this one would not fit: it goes out now rather than
         // after linger.ms, and a sticky partitioner moves on.
         let full = open.builder.size_in_bytes() + added > batch_size;
@@ -647,8 +659,8 @@ impl Accumulator {
 }
 
 fn close_open(topic: &Arc<str>, partition: i32, slot: &mut PartitionQueue) {
-    if let Some(open) = slot.open.take() {
-        open.guard.completion.close(open.guard.count);
+    if let Some(mut open) = slot.open.take() {
+        open.guard.close();
         slot.queue.push_back(ProducerBatch {
             topic: Arc::clone(topic),
             partition,

@@ -179,10 +179,48 @@ impl Completion {
     }
 
     /// The batch holds `count` records and takes no more.
+    #[cfg(test)]
     pub(crate) fn close(&self, count: u32) {
+        self.close_with_callbacks(count, Vec::new());
+    }
+
+    /// The batch holds `count` records and takes no more; `callbacks` are those its
+    /// records' producers registered while it was open (kept by its [`BatchGuard`], so a
+    /// record costs no lock of this completion).
+    pub(crate) fn close_with_callbacks(&self, count: u32, callbacks: Vec<(u32, i64, Callback)>) {
         let mut state = self.lock();
+        let mut early = Vec::new();
+        for (index, timestamp, callback) in callbacks {
+            if index < state.released {
+                early.push((index, timestamp, callback));
+            } else {
+                state.callbacks.push((index, timestamp, callback));
+            }
+        }
         state.total = Some(count);
+        if early.is_empty() {
+            self.release_in_order(state);
+            return;
+        }
+        // Records released while their batch was still open (not something the producer
+        // does today): their callbacks run now, in order.
+        let early: Vec<_> = early
+            .into_iter()
+            .filter_map(|(index, timestamp, callback)| {
+                let outcome = state
+                    .outcomes
+                    .iter()
+                    .find(|o| o.start <= index && index < o.end)
+                    .cloned()?;
+                Some((index, timestamp, callback, outcome))
+            })
+            .collect();
         self.release_in_order(state);
+        Released {
+            callbacks: early,
+            wakers: Vec::new(),
+        }
+        .deliver(&self.topic);
     }
 
     /// Registers a callback for record `index` (with its CreateTime).
@@ -414,7 +452,6 @@ impl Drop for WaitingOutcome {
 
 /// Owns a batch's right to resolve its records; resolves whatever is left with
 /// [`Error::Closed`] when dropped unresolved.
-#[derive(Debug)]
 pub(crate) struct BatchGuard {
     pub completion: Arc<Completion>,
     /// The partition the batch is for.
@@ -423,7 +460,23 @@ pub(crate) struct BatchGuard {
     pub first_index: u32,
     /// Number of records of this batch.
     pub count: u32,
+    /// Callbacks registered while the batch is open, handed to the completion when it
+    /// closes ([`Self::close`]) or, if it never does, when the guard is dropped.
+    callbacks: Vec<(u32, i64, Callback)>,
     done: bool,
+}
+
+impl std::fmt::Debug for BatchGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchGuard")
+            .field("completion", &self.completion)
+            .field("partition", &self.partition)
+            .field("first_index", &self.first_index)
+            .field("count", &self.count)
+            .field("callbacks", &self.callbacks.len())
+            .field("done", &self.done)
+            .finish()
+    }
 }
 
 impl BatchGuard {
@@ -438,8 +491,20 @@ impl BatchGuard {
             partition,
             first_index,
             count,
+            callbacks: Vec::new(),
             done: false,
         }
+    }
+
+    /// Keeps `callback` for record `index` until the batch closes.
+    pub(crate) fn add_callback(&mut self, index: u32, timestamp: i64, callback: Callback) {
+        self.callbacks.push((index, timestamp, callback));
+    }
+
+    /// The batch takes no more records: its count and callbacks go to the completion.
+    pub(crate) fn close(&mut self) {
+        let callbacks = std::mem::take(&mut self.callbacks);
+        self.completion.close_with_callbacks(self.count, callbacks);
     }
 
     /// Resolves all of this batch's records.
@@ -461,6 +526,12 @@ impl BatchGuard {
 
 impl Drop for BatchGuard {
     fn drop(&mut self) {
+        if !self.callbacks.is_empty() {
+            // Dropped open (the producer went away): the callbacks get their outcome below.
+            for (index, timestamp, callback) in std::mem::take(&mut self.callbacks) {
+                self.completion.add_callback(index, timestamp, callback);
+            }
+        }
         if !self.done {
             self.completion.resolve(RangeOutcome {
                 start: self.first_index,

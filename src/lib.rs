@@ -51,6 +51,7 @@ mod topic;
 #[cfg(feature = "opentelemetry")]
 mod trace_context;
 mod transaction;
+mod wall_clock;
 
 pub use config::{Acks, ProducerConfig};
 pub use delivery::DeliveryFuture;

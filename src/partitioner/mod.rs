@@ -45,6 +45,7 @@ mod random;
 mod round_robin;
 mod sticky;
 mod topic_map;
+pub(crate) use topic_map::TopicHashMap;
 
 pub use consistent_random::{crc32_partition, ConsistentRandomPartitioner};
 pub use crc32::crc32_ieee;

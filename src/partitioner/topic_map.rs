@@ -20,7 +20,7 @@ use std::sync::{PoisonError, RwLock};
 /// so the flooding resistance of the standard SipHash is not needed; FNV-1a makes the lookup
 /// several times cheaper for typical names.
 #[derive(Debug, Clone, Copy)]
-struct Fnv1a(u64);
+pub(crate) struct Fnv1a(u64);
 
 impl Default for Fnv1a {
     fn default() -> Self {
@@ -40,9 +40,12 @@ impl Hasher for Fnv1a {
     }
 }
 
+/// A `HashMap` keyed by topic names, hashed with [`Fnv1a`].
+pub(crate) type TopicHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv1a>>;
+
 /// A concurrent map from topic name to per-topic state `T`.
 pub(super) struct TopicMap<T> {
-    entries: RwLock<HashMap<Box<str>, T, BuildHasherDefault<Fnv1a>>>,
+    entries: RwLock<TopicHashMap<Box<str>, T>>,
 }
 
 impl<T> TopicMap<T> {
