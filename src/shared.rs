@@ -383,22 +383,21 @@ impl Shared {
         let timestamp = record
             .timestamp
             .unwrap_or_else(|| self.wall_clock.millis_at(now));
-        let info = self
-            .topics
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_key_value(topic)
-            .map(|(k, v)| (Arc::clone(k), Arc::clone(v)));
+        // The topics are read-locked until the record is placed (no reference count is
+        // touched per record). Lock order: topics, then the accumulator; `publish_topic`
+        // never holds both.
+        let topics = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        let info = topics.get_key_value(topic);
         let mut acc = self.lock_accumulator();
         let result = match info {
             // Records that waited for this topic's metadata go first: while any wait, new
             // ones queue behind them.
-            Some((topic, info)) if !acc.has_pending(&topic) => {
+            Some((topic, info)) if !acc.has_pending(topic) => {
                 let mut callback = callback;
                 self.append(
                     &mut acc,
-                    &topic,
-                    &info,
+                    topic,
+                    info,
                     &record,
                     timestamp,
                     charge,
@@ -444,6 +443,7 @@ impl Shared {
             }
         };
         drop(acc);
+        drop(topics);
         match &result {
             Ok(_) => {
                 self.outstanding.fetch_add(1, Ordering::AcqRel);
