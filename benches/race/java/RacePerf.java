@@ -1,23 +1,38 @@
 /*
- * The race's Java client for workloads Kafka's ProducerPerformance cannot run: transactions
- * of a fixed number of records (--transaction-records N). Same workload, options and total
- * line as ProducerPerformance (and `kiel perf`, `rdkafka-perf`): records of --record-size
- * bytes sent as fast as --throughput allows, each with a callback that records its latency;
- * a transaction begins before the first record after a commit and commits once it holds N
- * records or has been open --transaction-duration-ms (and at the end). Written for the race;
- * compiled by it with the JDK's javac against the Kafka distribution's client jars.
+ * The race's Java client: Kafka's Java producer with ProducerPerformance's workload, options
+ * and total line, plus what ProducerPerformance cannot do. Written for the race; compiled by
+ * it with the JDK's javac against the Kafka distribution's client jars.
  *
- * References: Kafka's ProducerPerformance (the workload and the total line's format).
+ * As ProducerPerformance: records of --record-size random uppercase letters drawn afresh per
+ * record (SplittableRandom seeded 0), sent as fast as --throughput allows, each with a
+ * callback that notes its latency (from just before send() to the callback, in whole ms);
+ * latencies sampled as ProducerPerformance samples them (at most about 500,000 kept); the
+ * total line printed after the producer is closed; client.id perf-producer-client unless
+ * given; producer properties from
+ * --command-property / --producer-props and --command-config / --producer.config.
+ *
+ * Beyond it:
+ * - the topic's metadata is fetched (partitionsFor) before the clock starts, so no client of
+ *   the race counts that wait in its time;
+ * - --keys N: keyed records, key = the decimal of k as UTF-8, k drawn from Zipf(s = 1.1)
+ *   over 0..N (P(k) proportional to 1 / (k + 1)^1.1), as the race's other clients draw them;
+ * - --transaction-records N: each transaction commits once it holds N records (or has been
+ *   open --transaction-duration-ms; ProducerPerformance commits by time only).
+ *
+ * Exit codes: 0; 1 when records failed; 2 on a bad command line.
+ *
+ * References: Kafka's ProducerPerformance (workload, Stats sampling, total line format).
  */
 
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
-import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -29,6 +44,15 @@ public final class RacePerf {
     private RacePerf() {
     }
 
+    /** A bad command line: exit code 2. */
+    private static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
     /** The command line. */
     private static final class Options {
         String topic;
@@ -38,49 +62,72 @@ public final class RacePerf {
         String transactionalId;
         Long transactionDurationMs;
         Long transactionRecords;
+        Integer keys;
         final Properties properties = new Properties();
 
-        static Options parse(String[] args) throws IOException {
+        private static String value(String[] args, int i, String flag) throws UsageException {
+            if (i >= args.length) {
+                throw new UsageException(flag + " needs a value");
+            }
+            return args[i];
+        }
+
+        static Options parse(String[] args) throws UsageException, IOException {
             Options o = new Options();
             int i = 0;
-            while (i < args.length) {
-                String flag = args[i++];
-                switch (flag) {
-                    case "--topic": o.topic = args[i++]; break;
-                    case "--num-records": o.numRecords = Long.parseLong(args[i++]); break;
-                    case "--record-size": o.recordSize = Integer.parseInt(args[i++]); break;
-                    case "--throughput": o.throughput = Double.parseDouble(args[i++]); break;
-                    case "--transactional-id": o.transactionalId = args[i++]; break;
-                    case "--transaction-duration-ms":
-                        o.transactionDurationMs = Long.parseLong(args[i++]);
-                        break;
-                    case "--transaction-records":
-                        o.transactionRecords = Long.parseLong(args[i++]);
-                        break;
-                    case "--command-config":
-                    case "--producer.config":
-                        try (InputStream in = new FileInputStream(args[i++])) {
-                            o.properties.load(in);
-                        }
-                        break;
-                    case "--command-property":
-                    case "--producer-props":
-                        while (i < args.length && !args[i].startsWith("--")) {
-                            String pair = args[i++];
-                            int eq = pair.indexOf('=');
-                            if (eq <= 0) {
-                                throw new IllegalArgumentException("not KEY=VALUE: " + pair);
+            try {
+                while (i < args.length) {
+                    String flag = args[i++];
+                    switch (flag) {
+                        case "--topic": o.topic = value(args, i++, flag); break;
+                        case "--num-records":
+                            o.numRecords = Long.parseLong(value(args, i++, flag));
+                            break;
+                        case "--record-size":
+                            o.recordSize = Integer.parseInt(value(args, i++, flag));
+                            break;
+                        case "--throughput":
+                            o.throughput = Double.parseDouble(value(args, i++, flag));
+                            break;
+                        case "--transactional-id": o.transactionalId = value(args, i++, flag); break;
+                        case "--transaction-duration-ms":
+                            o.transactionDurationMs = Long.parseLong(value(args, i++, flag));
+                            break;
+                        case "--transaction-records":
+                            o.transactionRecords = Long.parseLong(value(args, i++, flag));
+                            break;
+                        case "--keys":
+                            o.keys = Integer.parseInt(value(args, i++, flag));
+                            if (o.keys < 1) {
+                                throw new UsageException("--keys must be at least 1");
                             }
-                            o.properties.setProperty(pair.substring(0, eq), pair.substring(eq + 1));
-                        }
-                        break;
-                    default:
-                        throw new IllegalArgumentException("unknown option " + flag);
+                            break;
+                        case "--command-config":
+                        case "--producer.config":
+                            try (InputStream in = new FileInputStream(value(args, i++, flag))) {
+                                o.properties.load(in);
+                            }
+                            break;
+                        case "--command-property":
+                        case "--producer-props":
+                            while (i < args.length && !args[i].startsWith("--")) {
+                                String pair = args[i++];
+                                int eq = pair.indexOf('=');
+                                if (eq <= 0) {
+                                    throw new UsageException("not KEY=VALUE: " + pair);
+                                }
+                                o.properties.setProperty(pair.substring(0, eq), pair.substring(eq + 1));
+                            }
+                            break;
+                        default:
+                            throw new UsageException("unknown option " + flag);
+                    }
                 }
+            } catch (NumberFormatException e) {
+                throw new UsageException("not a number: " + e.getMessage());
             }
             if (o.topic == null || o.numRecords < 0 || o.recordSize < 0) {
-                throw new IllegalArgumentException(
-                    "--topic, --num-records and --record-size are required");
+                throw new UsageException("--topic, --num-records and --record-size are required");
             }
             return o;
         }
@@ -91,32 +138,36 @@ public final class RacePerf {
         }
     }
 
-    /** Latencies of acknowledged records, and failures. */
+    /** Latencies of acknowledged records (sampled as ProducerPerformance's Stats), failures. */
     private static final class Tally {
+        private final int sampling;
         private final int[] latencies;
-        private int count;
+        private int index;
+        private long count;
         private long sum;
         private int max;
         final AtomicLong failed = new AtomicLong();
 
         Tally(long records) {
-            latencies = new int[(int) Math.min(records, Integer.MAX_VALUE - 8)];
+            long kept = Math.max(1, Math.min(records, 500_000));
+            sampling = (int) Math.max(1, records / kept);
+            latencies = new int[(int) (records / sampling) + 1];
         }
 
-        synchronized void acknowledged(int latencyMs) {
-            if (count < latencies.length) {
-                latencies[count] = latencyMs;
-            }
+        synchronized void acknowledged(long iteration, int latencyMs) {
             count++;
             sum += latencyMs;
             max = Math.max(max, latencyMs);
+            if (iteration % sampling == 0 && index < latencies.length) {
+                latencies[index++] = latencyMs;
+            }
         }
 
         synchronized String total(long elapsedMs, int recordSize) {
             double seconds = Math.max(elapsedMs, 1) / 1000.0;
             double perSecond = count / seconds;
             double mbPerSecond = perSecond * recordSize / (1024.0 * 1024.0);
-            int[] sorted = Arrays.copyOf(latencies, Math.min(count, latencies.length));
+            int[] sorted = Arrays.copyOf(latencies, index);
             Arrays.sort(sorted);
             return String.format(
                 "%d records sent, %f records/sec (%.2f MB/sec), %.2f ms avg latency, "
@@ -130,16 +181,49 @@ public final class RacePerf {
             if (sorted.length == 0) {
                 return 0;
             }
-            int index = (int) Math.min(sorted.length - 1, Math.floor(quantile * sorted.length));
-            return sorted[index];
+            int i = (int) Math.min(sorted.length - 1, quantile * sorted.length);
+            return sorted[i];
+        }
+    }
+
+    /** Keys k = 0..n-1 drawn from Zipf(s): P(k) proportional to 1 / (k + 1)^s. */
+    private static final class ZipfKeys {
+        private final double[] cumulative;
+        private final byte[][] encoded;
+        private final SplittableRandom random = new SplittableRandom(1);
+
+        ZipfKeys(int n, double s) {
+            cumulative = new double[n];
+            encoded = new byte[n][];
+            double total = 0;
+            for (int k = 0; k < n; k++) {
+                total += 1.0 / Math.pow(k + 1, s);
+                cumulative[k] = total;
+                encoded[k] = Integer.toString(k).getBytes(StandardCharsets.UTF_8);
+            }
+        }
+
+        byte[] next() {
+            double u = random.nextDouble() * cumulative[cumulative.length - 1];
+            int found = Arrays.binarySearch(cumulative, u);
+            int k = found >= 0 ? found : -found - 1;
+            return encoded[Math.min(k, encoded.length - 1)];
         }
     }
 
     public static void main(String[] args) throws Exception {
-        Options o = Options.parse(args);
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (UsageException e) {
+            System.err.println("RacePerf: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Properties props = o.properties;
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "perf-producer-client");
         boolean transactional = o.transactional();
         if (transactional) {
             String id = o.transactionalId != null ? o.transactionalId
@@ -151,21 +235,23 @@ public final class RacePerf {
             duration = 3000L;
         }
 
+        // As ProducerPerformance: one array refilled with fresh letters for every record (the
+        // producer copies it into its batch within send()).
         byte[] payload = new byte[o.recordSize];
-        Random random = new Random(0);
-        for (int i = 0; i < payload.length; i++) {
-            payload[i] = (byte) ('A' + random.nextInt(26));
-        }
+        SplittableRandom random = new SplittableRandom(0);
+        ZipfKeys keys = o.keys == null ? null : new ZipfKeys(o.keys, 1.1);
         Tally tally = new Tally(o.numRecords);
         List<String> failures = new ArrayList<>();
         long committed = 0;
         long start;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props);
+        try {
             if (transactional) {
                 producer.initTransactions();
             }
-            // As ProducerPerformance: the first send waits for the topic's metadata, inside
-            // the measured time.
+            // The topic's metadata before the clock starts (ProducerPerformance's first send
+            // waits for it inside its measured time).
+            producer.partitionsFor(o.topic);
             start = System.currentTimeMillis();
             long openSince = -1;
             long inOpen = 0;
@@ -175,10 +261,15 @@ public final class RacePerf {
                     openSince = System.currentTimeMillis();
                     inOpen = 0;
                 }
+                for (int j = 0; j < payload.length; j++) {
+                    payload[j] = (byte) (random.nextInt(26) + 65);
+                }
+                byte[] key = keys == null ? null : keys.next();
+                final long iteration = i;
                 long sentAt = System.currentTimeMillis();
-                producer.send(new ProducerRecord<>(o.topic, payload), (metadata, exception) -> {
+                producer.send(new ProducerRecord<>(o.topic, key, payload), (metadata, exception) -> {
                     if (exception == null) {
-                        tally.acknowledged((int) (System.currentTimeMillis() - sentAt));
+                        tally.acknowledged(iteration, (int) (System.currentTimeMillis() - sentAt));
                     } else {
                         tally.failed.incrementAndGet();
                         synchronized (failures) {
@@ -212,6 +303,9 @@ public final class RacePerf {
                 committed++;
             }
             producer.flush();
+        } finally {
+            // As ProducerPerformance: the total is taken after close.
+            producer.close();
         }
         long end = System.currentTimeMillis();
         System.out.println(tally.total(end - start, o.recordSize));

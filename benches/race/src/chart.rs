@@ -1,6 +1,8 @@
-//! The race's chart: four panels of grouped bars (one group per workload, one bar per
-//! client) drawn with plotters into a PNG: records/s and CPU per record in the throughput
-//! runs, peak RSS in the throughput runs, p99 latency in the latency runs.
+//! The race's chart: four panels of grouped bars (one group per workload variant, one bar
+//! per client) drawn with plotters into a PNG: records/s and CPU per record in the
+//! throughput runs, peak RSS in the throughput runs, p99 latency in the latency runs. Up to
+//! 8 groups the panels are 2 × 2 in a 1600 × 1100 picture; with more (the default race
+//! has 16) they are stacked, each the picture's full width, and the picture widens.
 //!
 //! Text is drawn with plotters' `ab_glyph` backend from a TrueType file given at run time
 //! (DejaVu Sans from Debian's `fonts-dejavu-core` by default), so no system font library
@@ -16,10 +18,31 @@ use plotters::style::register_font;
 
 use crate::clients::Client;
 use crate::report::MedianRow;
-use crate::workload::{Brokers, Phase, Workload};
+use crate::settings::Acks;
+use crate::workload::{Brokers, Phase, Workload, WorkloadName};
 
-/// The chart's size in pixels.
+/// The chart's size in pixels, up to [`GRID_MAX_GROUPS`] groups.
 pub const SIZE: (u32, u32) = (1600, 1100);
+
+/// Up to this many groups per panel the panels are laid out 2 × 2.
+pub const GRID_MAX_GROUPS: usize = 8;
+
+/// Pixels per group when the panels are stacked.
+const STACKED_GROUP_WIDTH: u32 = 130;
+
+/// The chart's size for `groups` groups per panel: [`SIZE`], or for more than
+/// [`GRID_MAX_GROUPS`], four stacked panels of 130 pixels per group.
+pub fn size_for(groups: usize) -> (u32, u32) {
+    if groups <= GRID_MAX_GROUPS {
+        SIZE
+    } else {
+        let width = u32::try_from(groups)
+            .unwrap_or(u32::MAX / STACKED_GROUP_WIDTH)
+            .saturating_mul(STACKED_GROUP_WIDTH)
+            .saturating_add(160);
+        (width.max(SIZE.0), 4 * 420 + LEGEND_HEIGHT)
+    }
+}
 
 /// The font family name the chart registers its font under.
 const FAMILY: &str = "sans-serif";
@@ -47,7 +70,7 @@ impl Panel {
     }
 }
 
-/// `1b 100B none`.
+/// `1b 100B none` (classic), `c 1b 100B p64 keys`, `d 1b 100B acks=1`, `e 1b 100B dflt`.
 fn short_label(workload: &Workload) -> String {
     let brokers = match workload.brokers {
         Brokers::Local(n) => format!("{n}b"),
@@ -58,7 +81,29 @@ fn short_label(workload: &Workload) -> String {
     } else {
         format!("{}B", workload.record_size)
     };
-    format!("{brokers} {size} {}", workload.codec)
+    if workload.name == WorkloadName::Classic {
+        return format!("{brokers} {size} {}", workload.codec);
+    }
+    let mut label = format!("{} {brokers} {size}", workload.name);
+    if workload.codec != crate::settings::Codec::None {
+        label.push_str(&format!(" {}", workload.codec));
+    }
+    if matches!(
+        workload.name,
+        WorkloadName::A | WorkloadName::C | WorkloadName::F
+    ) {
+        label.push_str(&format!(" p{}", workload.partitions));
+    }
+    if workload.keys.is_some() {
+        label.push_str(" keys");
+    }
+    if workload.acks == Acks::LeaderOnly {
+        label.push_str(" acks=1");
+    }
+    if workload.own_defaults {
+        label.push_str(" dflt");
+    }
+    label
 }
 
 /// The panel of `phase` rows showing `value`, workloads in order of appearance.
@@ -132,6 +177,10 @@ fn color(client: Client) -> RGBColor {
         Client::RdkafkaFuture => RGBColor(49, 130, 189),
         Client::RdkafkaBase => RGBColor(158, 202, 225),
         Client::Java => RGBColor(116, 116, 116),
+        Client::Kacrab => RGBColor(230, 145, 56),
+        Client::Krafka => RGBColor(117, 107, 177),
+        Client::ConfluentKafka => RGBColor(49, 163, 84),
+        Client::FranzGo => RGBColor(140, 86, 75),
     }
 }
 
@@ -204,37 +253,40 @@ fn draw_panel<DB: DrawingBackend>(
 }
 
 /// Height of the strip above the panels holding the title and the legend.
-const LEGEND_HEIGHT: u32 = 56;
+const LEGEND_HEIGHT: u32 = 76;
 
-/// The title on the left of the top strip and one colour key per client after it.
+/// Width of one client's colour key.
+const LEGEND_ENTRY_WIDTH: i32 = 175;
+
+/// The title on the first line of the top strip and one colour key per client below it.
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     clients: &[Client],
     title: &str,
+    width: u32,
 ) -> Result<(), String> {
     let failed = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("chart legend: {e}");
-    let legend_x = (SIZE.0 as i32) - 190 * clients.len() as i32;
-    // A title too long for the room left of the legend gets a smaller font.
+    // A title too wide for the picture gets a smaller font.
     let mut size = 22.0;
     while size > 12.0
         && area
             .estimate_text_size(title, &(FAMILY, size).into_text_style(area))
-            .is_ok_and(|(width, _)| 16 + width as i32 + 16 > legend_x)
+            .is_ok_and(|(w, _)| 16 + w as i32 + 16 > width as i32)
     {
         size -= 1.0;
     }
-    area.draw(&Text::new(title.to_owned(), (16, 18), (FAMILY, size)))
+    area.draw(&Text::new(title.to_owned(), (16, 8), (FAMILY, size)))
         .map_err(failed)?;
-    let mut x = legend_x;
+    let mut x = 16;
     for client in clients {
         area.draw(&Rectangle::new(
-            [(x, 20), (x + 22, 38)],
+            [(x, 42), (x + 22, 60)],
             color(*client).filled(),
         ))
         .map_err(failed)?;
-        area.draw(&Text::new(client.name(), (x + 30, 20), (FAMILY, 18)))
+        area.draw(&Text::new(client.name(), (x + 30, 42), (FAMILY, 18)))
             .map_err(failed)?;
-        x += 190;
+        x += LEGEND_ENTRY_WIDTH;
     }
     Ok(())
 }
@@ -252,16 +304,23 @@ pub fn render_png(rows: &[MedianRow], path: &Path, font: &Path, title: &str) -> 
     let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
     register_font(FAMILY, FontStyle::Normal, bytes)
         .map_err(|_| format!("{} is not a usable TrueType font", font.display()))?;
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| format!("chart: {e}"))?;
     let panels = panels(rows);
+    let groups = panels.iter().map(|p| p.labels.len()).max().unwrap_or(0);
+    let size = size_for(groups);
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| format!("chart: {e}"))?;
     let (top, body) = root.split_vertically(LEGEND_HEIGHT);
     let clients: Vec<Client> = Client::ALL
         .into_iter()
         .filter(|c| rows.iter().any(|r| r.client == *c))
         .collect();
-    draw_legend(&top, &clients, title)?;
-    let areas = body.split_evenly((2, 2));
+    draw_legend(&top, &clients, title, size.0)?;
+    let layout = if groups <= GRID_MAX_GROUPS {
+        (2, 2)
+    } else {
+        (4, 1)
+    };
+    let areas = body.split_evenly(layout);
     for (area, panel) in areas.iter().zip(&panels) {
         draw_panel(area, panel)?;
     }
@@ -356,5 +415,51 @@ mod tests {
             SIZE.1
         );
         assert!(render_png(&rows(), &dir.join("x.png"), &dir.join("missing.ttf"), "t").is_err());
+    }
+
+    #[test]
+    fn many_workloads_widen_the_chart_and_label_each_variant() {
+        use crate::workload::{variants, Matrix};
+        let matrix = Matrix {
+            brokers: vec![Brokers::Local(1), Brokers::Local(3)],
+            sizes: vec![100, 1024],
+            codecs: vec![Codec::None, Codec::Lz4],
+            partitions: 6,
+        };
+        let (all, _) = variants(&WorkloadName::ALL, &matrix);
+        let runs: Vec<_> = all
+            .iter()
+            .flat_map(|w| {
+                Client::ALL
+                    .into_iter()
+                    .map(move |c| crate::report::RunRecord {
+                        workload: *w,
+                        ..run(c, Phase::Throughput, 0, Ok(figures(1000.0, 1.0, 10, 5.0)))
+                    })
+            })
+            .collect();
+        let rows = medians(&runs);
+        let panels = panels(&rows);
+        assert_eq!(panels[0].labels.len(), 16);
+        assert_eq!(panels[0].series.len(), Client::ALL.len());
+        let mut labels = panels[0].labels.clone();
+        assert!(
+            labels.contains(&"c 1b 100B p64 keys".to_owned()),
+            "{labels:?}"
+        );
+        assert!(labels.contains(&"b 1b 10KiB zstd".to_owned()), "{labels:?}");
+        assert!(labels.contains(&"f 3b 10B p16".to_owned()), "{labels:?}");
+        labels.sort();
+        labels.dedup();
+        assert_eq!(labels.len(), 16);
+        assert_eq!(size_for(8), SIZE);
+        assert_eq!(size_for(16), (16 * 130 + 160, 4 * 420 + LEGEND_HEIGHT));
+        let font = Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+        if font.exists() {
+            let dir =
+                std::env::temp_dir().join(format!("kiel-race-chart16-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            render_png(&rows, &dir.join("wide.png"), font, "test").unwrap();
+        }
     }
 }

@@ -1,13 +1,21 @@
-//! The four clients of the race and the command line that runs each one.
+//! The clients of the race and the command line that runs each one.
 //!
 //! - `kiel`: `kiel perf` (the kiel-cli binary);
 //! - `rdkafka-future` / `rdkafka-base`: this crate's `rdkafka-perf --mode future|base`;
-//! - `java`: Kafka's `org.apache.kafka.tools.ProducerPerformance` on the JVM, from the jars
-//!   kiel-testcontainers downloaded, with the JVM options Kafka's own
-//!   `kafka-producer-perf-test.sh` uses (`-Xmx512M`, G1 with a 20 ms pause goal).
+//! - `java`: Kafka's Java producer on the JVM, from the jars kiel-testcontainers
+//!   downloaded, with the JVM options Kafka's own `kafka-producer-perf-test.sh` uses
+//!   (`-Xmx512M`, G1 with a 20 ms pause goal), driven by the race's `java/RacePerf.java`
+//!   (ProducerPerformance's workload, options and total line, fetching the topic's metadata
+//!   before its clock starts) or, with `--java-tool producer-performance`, by
+//!   `org.apache.kafka.tools.ProducerPerformance` itself;
+//! - `kacrab`, `krafka`, `confluent-kafka`: this crate's `kacrab-perf`, `krafka-perf`,
+//!   `confluent-perf`; `franz-go`: the Go program in `go/franz-perf`. They take
+//!   `--brokers --topic --num-records --record-size --throughput [-X key=value ...] [--keys
+//!   N]` with Java property names, and exit 2 on a property they do not know, 3 when they
+//!   cannot do the workload. Plaintext only, no transactions.
 //!
-//! Every client gets the same workload (topic, record count and size, target rate), the
-//! same settings ([`Settings`]) and the same connection ([`ClientSecurity`]: none for
+//! Every client gets the same workload (topic, record count and size, target rate, keys),
+//! the same settings ([`Settings`]) and the same connection ([`ClientSecurity`]: none for
 //! plaintext; over SASL_SSL, `-X` properties for kiel and `rdkafka-perf` and a client config
 //! file for Java), and prints ProducerPerformance's summary line.
 //!
@@ -32,17 +40,38 @@ pub enum Client {
     RdkafkaFuture,
     /// rust-rdkafka's `BaseProducer`.
     RdkafkaBase,
-    /// Kafka's Java ProducerPerformance.
+    /// Kafka's Java producer (RacePerf or ProducerPerformance).
     Java,
+    /// kacrab, through `kacrab-perf`.
+    Kacrab,
+    /// krafka, through `krafka-perf`.
+    Krafka,
+    /// confluent-kafka, through `confluent-perf`.
+    ConfluentKafka,
+    /// franz-go, through the Go program `franz-perf`.
+    FranzGo,
 }
 
 impl Client {
-    /// Every client, in the order of the report.
-    pub const ALL: [Self; 4] = [
+    /// Every client, in the order of the report (the default of `--clients`).
+    pub const ALL: [Self; 8] = [
         Self::Kiel,
         Self::RdkafkaFuture,
         Self::RdkafkaBase,
         Self::Java,
+        Self::Kacrab,
+        Self::Krafka,
+        Self::ConfluentKafka,
+        Self::FranzGo,
+    ];
+
+    /// The peers whose programs take the common command line (`--brokers`, ..., `-X` in
+    /// Java names, `--keys`).
+    pub const PEER_PROGRAMS: [Self; 4] = [
+        Self::Kacrab,
+        Self::Krafka,
+        Self::ConfluentKafka,
+        Self::FranzGo,
     ];
 
     /// The client's name on the command line and in the report.
@@ -52,6 +81,28 @@ impl Client {
             Self::RdkafkaFuture => "rdkafka-future",
             Self::RdkafkaBase => "rdkafka-base",
             Self::Java => "java",
+            Self::Kacrab => "kacrab",
+            Self::Krafka => "krafka",
+            Self::ConfluentKafka => "confluent-kafka",
+            Self::FranzGo => "franz-go",
+        }
+    }
+
+    /// Whether this is one of the peers' programs with the common command line.
+    pub fn is_peer_program(self) -> bool {
+        Self::PEER_PROGRAMS.contains(&self)
+    }
+
+    /// The program's name: `kiel`, `rdkafka-perf`, `java`, `kacrab-perf`, ...
+    pub fn program_name(self) -> &'static str {
+        match self {
+            Self::Kiel => "kiel",
+            Self::RdkafkaFuture | Self::RdkafkaBase => "rdkafka-perf",
+            Self::Java => "java",
+            Self::Kacrab => "kacrab-perf",
+            Self::Krafka => "krafka-perf",
+            Self::ConfluentKafka => "confluent-perf",
+            Self::FranzGo => "franz-perf",
         }
     }
 
@@ -75,8 +126,50 @@ impl FromStr for Client {
             .into_iter()
             .find(|c| c.name() == text.trim())
             .ok_or_else(|| {
-                format!("unknown client `{text}` (kiel, rdkafka-future, rdkafka-base, java)")
+                let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
+                format!("unknown client `{text}` ({})", names.join(", "))
             })
+    }
+}
+
+/// What runs the Java client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JavaTool {
+    /// The race's `java/RacePerf.java`: ProducerPerformance's workload, options and total
+    /// line; fetches the topic's metadata (`partitionsFor`) before its clock starts; keys
+    /// and transactions of N records.
+    #[default]
+    RacePerf,
+    /// Kafka's `ProducerPerformance` as shipped (its first send waits for the metadata
+    /// inside its measured time); RacePerf still runs what it cannot (keys, transactions
+    /// of N records).
+    ProducerPerformance,
+}
+
+impl JavaTool {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RacePerf => "race-perf",
+            Self::ProducerPerformance => "producer-performance",
+        }
+    }
+}
+
+impl fmt::Display for JavaTool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for JavaTool {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [Self::RacePerf, Self::ProducerPerformance]
+            .into_iter()
+            .find(|t| t.name() == text.trim())
+            .ok_or_else(|| format!("unknown Java tool `{text}` (race-perf, producer-performance)"))
     }
 }
 
@@ -87,13 +180,22 @@ pub struct Programs {
     pub kiel: PathBuf,
     /// The `rdkafka-perf` binary.
     pub rdkafka_perf: PathBuf,
+    /// The `kacrab-perf` binary.
+    pub kacrab_perf: PathBuf,
+    /// The `krafka-perf` binary.
+    pub krafka_perf: PathBuf,
+    /// The `confluent-perf` binary.
+    pub confluent_perf: PathBuf,
+    /// The `franz-perf` binary (Go).
+    pub franz_perf: PathBuf,
     /// The `java` launcher.
     pub java: PathBuf,
     /// The folder with Kafka's jars.
     pub kafka_libs: PathBuf,
-    /// The compiled `java/RacePerf.java`, for the Java client's runs of workloads
-    /// ProducerPerformance cannot run (transactions of a fixed number of records).
+    /// The compiled `java/RacePerf.java`: the Java client's program (see [`JavaTool`]).
     pub race_perf_classes: Option<PathBuf>,
+    /// What runs the Java client.
+    pub java_tool: JavaTool,
     /// A log4j2 configuration for the Java client (warnings to stderr).
     pub log4j2_config: PathBuf,
     /// A log4j 1.x / reload4j configuration, for Kafka 3.9's jars.
@@ -125,6 +227,10 @@ pub struct RunSpec {
     pub record_size: u32,
     /// Target records/s; -1 for as fast as possible.
     pub throughput: f64,
+    /// Partitions of the topic (made by the race; for the record, no client is told).
+    pub partitions: u32,
+    /// Keyed records: `--keys N` (key = decimal of k, k Zipf(1.1) over 0..N).
+    pub keys: Option<u32>,
     /// The producer settings.
     pub settings: Settings,
     /// How the client connects besides `bootstrap` (empty for plaintext).
@@ -138,6 +244,11 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
+    /// Whether the run sends in transactions.
+    pub fn transactional(&self) -> bool {
+        self.transaction_duration_ms.is_some() || self.transaction_records.is_some()
+    }
+
     /// The target rate as the clients take it: whole records/s, or -1.
     fn throughput_arg(&self) -> String {
         if self.throughput > 0.0 {
@@ -146,6 +257,39 @@ impl RunSpec {
             "-1".to_owned()
         }
     }
+}
+
+/// Whether the Java client runs `spec` with RacePerf rather than ProducerPerformance.
+fn java_runs_race_perf(programs: &Programs, spec: &RunSpec) -> bool {
+    programs.java_tool == JavaTool::RacePerf
+        || spec.keys.is_some()
+        || spec.transaction_records.is_some()
+}
+
+/// Why `client` cannot run `spec` with `programs`, if it cannot (the run is then reported
+/// as not run, with this reason, instead of being made).
+pub fn unsupported(client: Client, programs: &Programs, spec: &RunSpec) -> Option<String> {
+    if client.is_peer_program() {
+        if !spec.security.java.is_empty() || spec.security.java_config_file.is_some() {
+            return Some(format!(
+                "{} connects over plaintext only in this race",
+                client.program_name()
+            ));
+        }
+        if spec.transactional() {
+            return Some(format!(
+                "{} takes no transaction options",
+                client.program_name()
+            ));
+        }
+    }
+    if client == Client::Java
+        && java_runs_race_perf(programs, spec)
+        && programs.race_perf_classes.is_none()
+    {
+        return Some("java/RacePerf.java was not compiled (see the race's output)".to_owned());
+    }
+    None
 }
 
 /// The program and arguments that run `client` on `spec`.
@@ -181,6 +325,11 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
         spec.transaction_records
             .into_iter()
             .flat_map(|n| ["--transaction-records".to_owned(), n.to_string()]),
+    )
+    .chain(
+        spec.keys
+            .into_iter()
+            .flat_map(|n| ["--keys".to_owned(), n.to_string()]),
     )
     .collect::<Vec<String>>();
     // The connection first, then the shared settings, then the extras (a later -X wins).
@@ -245,10 +394,10 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
                 programs.log4j_config.display()
             ));
             args.push("-cp".to_owned());
-            // Transactions of a fixed size: the race's RacePerf (ProducerPerformance
-            // commits by time only).
-            match (&programs.race_perf_classes, spec.transaction_records) {
-                (Some(classes), Some(_)) => {
+            // RacePerf by default, and for what ProducerPerformance cannot do (keys,
+            // transactions of a fixed size).
+            match &programs.race_perf_classes {
+                Some(classes) if java_runs_race_perf(programs, spec) => {
                     args.push(format!(
                         "{}:{}/*",
                         classes.display(),
@@ -277,6 +426,18 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
             );
             (programs.java.clone(), args)
         }
+        Client::Kacrab | Client::Krafka | Client::ConfluentKafka | Client::FranzGo => {
+            let program = match client {
+                Client::Kacrab => &programs.kacrab_perf,
+                Client::Krafka => &programs.krafka_perf,
+                Client::ConfluentKafka => &programs.confluent_perf,
+                _ => &programs.franz_perf,
+            };
+            let mut args = vec!["--brokers".to_owned(), spec.bootstrap.clone()];
+            args.extend(workload);
+            args.extend(dash_x(&[], spec.settings.java_properties(), &[]));
+            (program.clone(), args)
+        }
     }
 }
 
@@ -304,15 +465,23 @@ log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::Codec;
+    use crate::settings::{Acks, Batching, Codec};
+    use crate::workload::{variants, Brokers, Matrix, Workload, WorkloadName};
 
     fn programs() -> Programs {
         Programs {
             kiel: "/bin/kiel".into(),
             rdkafka_perf: "/bin/rdkafka-perf".into(),
+            kacrab_perf: "/bin/kacrab-perf".into(),
+            krafka_perf: "/bin/krafka-perf".into(),
+            confluent_perf: "/bin/confluent-perf".into(),
+            franz_perf: "/bin/franz-perf".into(),
             java: "/usr/bin/java".into(),
             kafka_libs: "/cache/libs".into(),
             race_perf_classes: Some("/tmp/race-perf".into()),
+            // ProducerPerformance unless RacePerf is needed: what these tests were written
+            // for; RacePerf's default has its own test.
+            java_tool: JavaTool::ProducerPerformance,
             log4j2_config: "/tmp/log4j2.properties".into(),
             log4j_config: "/tmp/log4j.properties".into(),
             java_property_option: "--command-property",
@@ -330,12 +499,16 @@ mod tests {
             records: 1000,
             record_size: 100,
             throughput,
-            settings: Settings {
-                linger_ms: 5,
-                batch_size: 65_536,
-                buffer_bytes: 33_554_432,
-                codec: Codec::Lz4,
-            },
+            partitions: 6,
+            keys: None,
+            settings: Settings::shared(
+                Batching {
+                    linger_ms: 5,
+                    batch_size: 65_536,
+                    buffer_bytes: 33_554_432,
+                },
+                Codec::Lz4,
+            ),
             security: ClientSecurity::default(),
             transaction_duration_ms: None,
             transaction_records: None,
@@ -505,5 +678,172 @@ mod tests {
             assert_eq!(client.name().parse::<Client>(), Ok(client));
         }
         assert!("librdkafka".parse::<Client>().is_err());
+    }
+
+    /// The run spec of `workload` as the race makes it.
+    fn spec_of(workload: &Workload) -> RunSpec {
+        RunSpec {
+            partitions: workload.partitions,
+            keys: workload.keys,
+            record_size: workload.record_size,
+            settings: workload.settings(Batching::RACE),
+            ..spec(-1.0)
+        }
+    }
+
+    fn new_workloads() -> Vec<Workload> {
+        let matrix = Matrix {
+            brokers: vec![Brokers::Local(1)],
+            sizes: vec![100],
+            codecs: vec![Codec::None],
+            partitions: 6,
+        };
+        variants(&WorkloadName::ALL, &matrix).0
+    }
+
+    #[test]
+    fn every_client_gets_the_same_workload_in_every_workload() {
+        for workload in new_workloads() {
+            let spec = spec_of(&workload);
+            for client in Client::ALL {
+                let (_, args) = command_line(client, &programs(), &spec);
+                let joined = args.join(" ");
+                let context = format!("{client} in {}: {joined}", workload.label());
+                assert_eq!(after(&args, "--topic"), Some("race-t"), "{context}");
+                assert_eq!(after(&args, "--num-records"), Some("1000"), "{context}");
+                let size = workload.record_size.to_string();
+                assert_eq!(
+                    after(&args, "--record-size"),
+                    Some(size.as_str()),
+                    "{context}"
+                );
+                assert_eq!(after(&args, "--throughput"), Some("-1"), "{context}");
+                let keys = workload.keys.map(|k| k.to_string());
+                assert_eq!(after(&args, "--keys"), keys.as_deref(), "{context}");
+                let acks = workload.acks.acks();
+                assert!(joined.contains(&format!("acks={acks}")), "{context}");
+                assert!(
+                    joined.contains(&format!(
+                        "enable.idempotence={}",
+                        workload.acks.idempotence()
+                    )),
+                    "{context}"
+                );
+                let linger = joined.contains("linger.ms=5");
+                assert_eq!(linger, !workload.own_defaults, "{context}");
+                assert_eq!(
+                    joined.contains("buffer.memory") || joined.contains("queue.buffering"),
+                    !workload.own_defaults,
+                    "{context}"
+                );
+                if workload.codec == Codec::Zstd {
+                    assert!(joined.contains("=zstd"), "{context}");
+                }
+                assert_eq!(unsupported(client, &programs(), &spec), None, "{context}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_acks_and_partitions_are_carried_through() {
+        let all = new_workloads();
+        let c = all.iter().find(|w| w.name == WorkloadName::C).unwrap();
+        let spec = spec_of(c);
+        assert_eq!((spec.partitions, spec.keys), (64, Some(10_000)));
+        let d = all.iter().find(|w| w.name == WorkloadName::D).unwrap();
+        assert_eq!(d.acks, Acks::LeaderOnly);
+        let (_, rd) = command_line(Client::RdkafkaBase, &programs(), &spec_of(d));
+        assert!(rd
+            .join(" ")
+            .contains("-X acks=1 -X enable.idempotence=false"));
+        // Keys need RacePerf on the Java side, whatever the tool chosen.
+        let (_, java) = command_line(Client::Java, &programs(), &spec);
+        assert!(java.iter().any(|a| a == "RacePerf"), "{java:?}");
+        assert_eq!(after(&java, "--keys"), Some("10000"));
+    }
+
+    #[test]
+    fn the_peers_programs_take_the_common_command_line() {
+        let spec = spec(250.0);
+        for (client, path) in [
+            (Client::Kacrab, "/bin/kacrab-perf"),
+            (Client::Krafka, "/bin/krafka-perf"),
+            (Client::ConfluentKafka, "/bin/confluent-perf"),
+            (Client::FranzGo, "/bin/franz-perf"),
+        ] {
+            let (program, args) = command_line(client, &programs(), &spec);
+            assert_eq!(program, PathBuf::from(path));
+            assert_eq!(args[..2], ["--brokers", "127.0.0.1:1,127.0.0.1:2"]);
+            assert_eq!(after(&args, "--throughput"), Some("250"));
+            assert_eq!(
+                args.join(" ").split(" -X ").skip(1).collect::<Vec<_>>(),
+                [
+                    "acks=all",
+                    "enable.idempotence=true",
+                    "linger.ms=5",
+                    "batch.size=65536",
+                    "buffer.memory=33554432",
+                    "compression.type=lz4"
+                ],
+                "{client}"
+            );
+            // No extras of the other clients.
+            assert!(!args
+                .iter()
+                .any(|a| a.contains("debug=eos") || a == "--mode"));
+        }
+    }
+
+    #[test]
+    fn the_peers_run_plaintext_without_transactions_only() {
+        for client in Client::PEER_PROGRAMS {
+            let secured = unsupported(client, &programs(), &secured_spec()).unwrap();
+            assert!(secured.contains("plaintext only"), "{secured}");
+            let transactional = RunSpec {
+                transaction_records: Some(10),
+                ..spec(-1.0)
+            };
+            let reason = unsupported(client, &programs(), &transactional).unwrap();
+            assert!(reason.contains("no transaction options"), "{reason}");
+        }
+        for client in [Client::Kiel, Client::RdkafkaBase, Client::Java] {
+            assert_eq!(unsupported(client, &programs(), &secured_spec()), None);
+        }
+    }
+
+    #[test]
+    fn race_perf_runs_java_by_default_and_is_needed_for_keys() {
+        let default = Programs {
+            java_tool: JavaTool::RacePerf,
+            ..programs()
+        };
+        let (_, java) = command_line(Client::Java, &default, &spec(-1.0));
+        assert!(java.iter().any(|a| a == "RacePerf"), "{java:?}");
+        assert_eq!(after(&java, "-cp"), Some("/tmp/race-perf:/cache/libs/*"));
+        assert_eq!(
+            after(&java, "--command-property"),
+            Some("bootstrap.servers=127.0.0.1:1,127.0.0.1:2")
+        );
+        let uncompiled = Programs {
+            race_perf_classes: None,
+            ..default
+        };
+        assert!(unsupported(Client::Java, &uncompiled, &spec(-1.0)).is_some());
+        // ProducerPerformance chosen: only keyed runs need RacePerf.
+        let shipped = Programs {
+            race_perf_classes: None,
+            ..programs()
+        };
+        assert_eq!(unsupported(Client::Java, &shipped, &spec(-1.0)), None);
+        let keyed = RunSpec {
+            keys: Some(5),
+            ..spec(-1.0)
+        };
+        assert!(unsupported(Client::Java, &shipped, &keyed).is_some());
+        assert_eq!("race-perf".parse::<JavaTool>(), Ok(JavaTool::RacePerf));
+        assert_eq!(
+            "producer-performance".parse::<JavaTool>(),
+            Ok(JavaTool::ProducerPerformance)
+        );
     }
 }

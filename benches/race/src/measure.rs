@@ -25,6 +25,8 @@ pub struct Measured {
     pub success: bool,
     /// How it ended, as text (`exit 0`, `killed by signal 9`, ...).
     pub status: String,
+    /// Its exit code, when it exited (rather than being killed).
+    pub exit_code: Option<i32>,
     /// Whether it was killed for taking longer than allowed.
     pub timed_out: bool,
     /// From start to exit.
@@ -143,9 +145,11 @@ pub fn run_measured(
     let _ = waiter.join();
     let reaped = reaped?;
     let (success, status) = describe_status(reaped.status);
+    let exit_code = libc::WIFEXITED(reaped.status).then(|| libc::WEXITSTATUS(reaped.status));
     Ok(Measured {
         success: success && !timed_out,
         status,
+        exit_code,
         timed_out,
         wall,
         user: timeval(reaped.usage.ru_utime),
@@ -198,6 +202,7 @@ mod tests {
         .unwrap();
         assert!(!m.success);
         assert_eq!(m.status, "exit 3");
+        assert_eq!(m.exit_code, Some(3));
         let mut slow = Command::new("sleep");
         slow.arg("30");
         let m = run_measured(
@@ -209,6 +214,7 @@ mod tests {
         .unwrap();
         assert!(m.timed_out && !m.success, "{m:?}");
         assert_eq!(m.status, "killed by signal 9");
+        assert_eq!(m.exit_code, None);
         assert!(m.wall < Duration::from_secs(20), "{m:?}");
     }
 }

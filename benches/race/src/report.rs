@@ -1,12 +1,22 @@
 //! The runs of a race and their medians per workload, phase and client.
 
 use crate::clients::Client;
+use crate::settings::Acks;
 use crate::stats::median;
 use crate::summary::PerfSummary;
-use crate::workload::{Brokers, Phase, Workload};
+use crate::workload::{Brokers, Phase, Workload, DEFAULT_PARTITIONS};
 
 /// Bytes in a MiB.
 const MIB: f64 = 1024.0 * 1024.0;
+
+/// How the error of a run that was not made begins: the client could not be built, does
+/// not support the workload (exit 2 or 3, or known beforehand), or its connection.
+pub const NOT_RUN: &str = "not run: ";
+
+/// Whether `error` says the run was not made (rather than made and failed).
+pub fn is_not_run(error: &str) -> bool {
+    error.starts_with(NOT_RUN)
+}
 
 /// What one finished run measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,6 +93,19 @@ pub struct MedianRow {
     pub p50_ms: Option<f64>,
     /// Median of the runs' 99th percentile latencies, ms.
     pub p99_ms: Option<f64>,
+    /// When no run succeeded: the first run's error, first line (`not run: ...` when the
+    /// client was not run).
+    pub failure: Option<String>,
+}
+
+impl MedianRow {
+    /// Why the client was not run in this workload, when it was not.
+    pub fn not_run(&self) -> Option<&str> {
+        self.failure
+            .as_deref()
+            .filter(|f| is_not_run(f))
+            .map(|f| &f[NOT_RUN.len()..])
+    }
 }
 
 /// The medians of `runs`, one row per workload, phase and client: workloads and phases in
@@ -121,26 +144,45 @@ pub fn medians(runs: &[RunRecord]) -> Vec<MedianRow> {
                 rss_mib: of(RunFigures::rss_mib),
                 p50_ms: of(|r| r.summary.p50_ms),
                 p99_ms: of(|r| r.summary.p99_ms),
+                failure: if ok.is_empty() {
+                    mine.iter()
+                        .find_map(|r| r.result.as_ref().err())
+                        .map(|e| e.lines().next().unwrap_or_default().to_owned())
+                } else {
+                    None
+                },
             });
         }
     }
     rows
 }
 
+/// The CSV's header line (without its line end).
+const CSV_HEADER: &str = "workload,brokers,record_size,codec,partitions,keys,acks,settings,\
+    phase,target_rate,round,client,records_asked,ok,records,records_per_sec,mb_per_sec,avg_ms,\
+    max_ms,p50_ms,p95_ms,p99_ms,p999_ms,cpu_secs,cpu_secs_per_million,max_rss_mib,wall_secs,\
+    error";
+
+/// The columns before `brokers` and between `codec` and `phase` that races before the
+/// workloads did not write.
+const CSV_WORKLOAD_COLUMNS: usize = 5;
+
 /// Every run as a CSV line (with a header line first).
 pub fn runs_csv(runs: &[RunRecord]) -> String {
-    let mut out = String::from(
-        "brokers,record_size,codec,phase,target_rate,round,client,records_asked,ok,records,\
-         records_per_sec,mb_per_sec,avg_ms,max_ms,p50_ms,p95_ms,p99_ms,p999_ms,cpu_secs,\
-         cpu_secs_per_million,max_rss_mib,wall_secs,error\n",
-    );
+    let mut out = format!("{CSV_HEADER}\n");
     for r in runs {
         let rate = r.target_rate.map_or(String::new(), |t| format!("{t:.0}"));
+        let w = &r.workload;
         let head = format!(
-            "{},{},{},{},{},{},{},{}",
-            r.workload.brokers,
-            r.workload.record_size,
-            r.workload.codec,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            w.name,
+            w.brokers,
+            w.record_size,
+            w.codec,
+            w.partitions,
+            w.keys.map_or(String::new(), |k| k.to_string()),
+            w.acks.name(),
+            if w.own_defaults { "defaults" } else { "shared" },
             r.phase.name(),
             rate,
             r.round,
@@ -187,25 +229,61 @@ fn parse_brokers(text: &str) -> Option<Brokers> {
     Some(Brokers::Local(count))
 }
 
-/// Reads back what [`runs_csv`] wrote (to redraw a report without running the race).
+/// Reads back what [`runs_csv`] wrote (to redraw a report without running the race); also
+/// the CSVs of races before the workloads (23 columns, no workload columns: read as the
+/// classic workload on topics of 6 partitions).
 pub fn parse_runs_csv(text: &str) -> Result<Vec<RunRecord>, String> {
     let mut runs = Vec::new();
+    let with_workloads = text.starts_with("workload,");
     for (index, line) in text.lines().enumerate().skip(1) {
         if line.trim().is_empty() {
             continue;
         }
         let bad = |what: &str| format!("line {}: bad {what}: {line}", index + 1);
-        let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 23 {
+        let all: Vec<&str> = line.split(',').collect();
+        let expected = 23
+            + if with_workloads {
+                CSV_WORKLOAD_COLUMNS
+            } else {
+                0
+            };
+        if all.len() != expected {
             return Err(bad("field count"));
         }
+        // `f` is the old layout: the workload's own columns are taken out of it.
+        let (workload, f) = if with_workloads {
+            let workload = Workload {
+                name: all[0].parse().map_err(|_| bad("workload"))?,
+                brokers: parse_brokers(all[1]).ok_or_else(|| bad("brokers"))?,
+                record_size: all[2].parse().map_err(|_| bad("record size"))?,
+                codec: all[3].parse().map_err(|_| bad("codec"))?,
+                partitions: all[4].parse().map_err(|_| bad("partitions"))?,
+                keys: if all[5].is_empty() {
+                    None
+                } else {
+                    Some(all[5].parse().map_err(|_| bad("keys"))?)
+                },
+                acks: all[6].parse::<Acks>().map_err(|_| bad("acks"))?,
+                own_defaults: match all[7] {
+                    "defaults" => true,
+                    "shared" => false,
+                    _ => return Err(bad("settings")),
+                },
+            };
+            let mut f = vec![all[1], all[2], all[3]];
+            f.extend(&all[8..]);
+            (workload, f)
+        } else {
+            let workload = Workload::classic(
+                parse_brokers(all[0]).ok_or_else(|| bad("brokers"))?,
+                all[1].parse().map_err(|_| bad("record size"))?,
+                all[2].parse().map_err(|_| bad("codec"))?,
+                DEFAULT_PARTITIONS,
+            );
+            (workload, all)
+        };
         let number = |i: usize, what: &str| -> Result<f64, String> {
             f[i].parse::<f64>().map_err(|_| bad(what))
-        };
-        let workload = Workload {
-            brokers: parse_brokers(f[0]).ok_or_else(|| bad("brokers"))?,
-            record_size: f[1].parse().map_err(|_| bad("record size"))?,
-            codec: f[2].parse().map_err(|_| bad("codec"))?,
         };
         let phase = match f[3] {
             "throughput" => Phase::Throughput,
@@ -257,11 +335,7 @@ pub(crate) mod tests {
     use crate::settings::Codec;
 
     pub(crate) fn workload() -> Workload {
-        Workload {
-            brokers: Brokers::Local(1),
-            record_size: 100,
-            codec: Codec::None,
-        }
+        Workload::classic(Brokers::Local(1), 100, Codec::None, DEFAULT_PARTITIONS)
     }
 
     pub(crate) fn figures(rate: f64, cpu: f64, rss_mib: u64, p99: f64) -> RunFigures {
@@ -432,5 +506,95 @@ pub(crate) mod tests {
             assert!(close(b.p99_ms, a.p99_ms), "{b:?} {a:?}");
         }
         assert!(parse_runs_csv("header\n1 broker,100,none").is_err());
+    }
+
+    #[test]
+    fn the_csv_carries_each_workload_through() {
+        use crate::settings::Codec;
+        use crate::workload::{variants, Matrix, WorkloadName};
+        let matrix = Matrix {
+            brokers: vec![Brokers::Local(1)],
+            sizes: vec![100],
+            codecs: vec![Codec::None],
+            partitions: 6,
+        };
+        let (all, _) = variants(&WorkloadName::ALL, &matrix);
+        let runs: Vec<RunRecord> = all
+            .iter()
+            .map(|w| RunRecord {
+                workload: *w,
+                ..run(
+                    Client::Kiel,
+                    Phase::Throughput,
+                    0,
+                    Ok(figures(250_000.0, 2.0, 40, 500.0)),
+                )
+            })
+            .collect();
+        let csv = runs_csv(&runs);
+        assert!(csv.starts_with(
+            "workload,brokers,record_size,codec,partitions,keys,acks,settings,phase,"
+        ));
+        assert!(
+            csv.contains("\nc,1 broker,100,none,64,10000,all,shared,throughput,"),
+            "{csv}"
+        );
+        assert!(csv.contains("\nd,1 broker,100,none,6,,1,shared,"), "{csv}");
+        assert!(
+            csv.contains("\ne,1 broker,100,none,6,,all,defaults,"),
+            "{csv}"
+        );
+        let back = parse_runs_csv(&csv).unwrap();
+        assert_eq!(
+            back.iter().map(|r| r.workload).collect::<Vec<_>>(),
+            all,
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn csvs_of_races_before_the_workloads_still_read() {
+        let old = "brokers,record_size,codec,phase,target_rate,round,client,records_asked,ok,records,records_per_sec,mb_per_sec,avg_ms,max_ms,p50_ms,p95_ms,p99_ms,p999_ms,cpu_secs,cpu_secs_per_million,max_rss_mib,wall_secs,error
+1 broker,100,none,throughput,,0,kiel,1000000,true,1000000,184766.6,17.62,7.70,100.98,2,24,27,30,0.805,0.805,12.5,5.43,
+3 brokers,1024,lz4,latency,5266,1,java,1000,false,,,,,,,,,,,,,,exit 1
+";
+        let runs = parse_runs_csv(old).unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].workload, workload());
+        assert_eq!(runs[0].result.as_ref().unwrap().summary.p99_ms, 27.0);
+        assert_eq!(runs[1].workload.brokers, Brokers::Local(3));
+        assert_eq!(runs[1].target_rate, Some(5266.0));
+        assert_eq!(runs[1].result, Err("exit 1".to_owned()));
+    }
+
+    #[test]
+    fn clients_not_run_keep_their_reason() {
+        let rows = medians(&[
+            run(
+                Client::Kacrab,
+                Phase::Throughput,
+                0,
+                Err(format!(
+                    "{NOT_RUN}cargo: no bin target named `kacrab-perf`\nmore"
+                )),
+            ),
+            run(Client::Java, Phase::Throughput, 0, Err("exit 1 (x)".into())),
+            run(Client::Java, Phase::Throughput, 1, Err("exit 1 (y)".into())),
+        ]);
+        let java = rows.iter().find(|r| r.client == Client::Java).unwrap();
+        assert_eq!(java.failure.as_deref(), Some("exit 1 (x)"));
+        assert_eq!(java.not_run(), None);
+        let kacrab = rows.iter().find(|r| r.client == Client::Kacrab).unwrap();
+        assert_eq!(
+            kacrab.not_run(),
+            Some("cargo: no bin target named `kacrab-perf`")
+        );
+        let ok = medians(&[run(
+            Client::Kiel,
+            Phase::Throughput,
+            0,
+            Ok(figures(1.0, 1.0, 1, 1.0)),
+        )]);
+        assert_eq!(ok[0].failure, None);
     }
 }

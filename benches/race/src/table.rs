@@ -62,10 +62,14 @@ pub fn render_table(rows: &[MedianRow]) -> String {
         } else {
             "| | | | ".to_owned()
         };
+        let records_per_sec = match row.not_run() {
+            Some(reason) => format!("not run: {}", table_text(reason, 120)),
+            None => cell(row.records_per_sec, thousands),
+        };
         out.push_str(&format!(
             "{lead}| {} | {} | {} | {} | {} | {} | {} | {}/{} |\n",
             row.client,
-            cell(row.records_per_sec, thousands),
+            records_per_sec,
             cell(row.mb_per_sec, |v| format!("{v:.2}")),
             cell(row.cpu_per_million, |v| format!("{v:.2}")),
             cell(row.rss_mib, |v| format!("{v:.0}")),
@@ -78,6 +82,24 @@ pub fn render_table(rows: &[MedianRow]) -> String {
     out
 }
 
+/// `text` fit for a table cell: no `|` or line ends, at most `max` characters.
+pub fn table_text(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| match c {
+            '|' => '/',
+            '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect();
+    if clean.chars().count() > max {
+        let cut: String = clean.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        clean
+    }
+}
+
 fn percent(ours: f64, theirs: f64) -> String {
     if theirs == 0.0 {
         return String::new();
@@ -87,58 +109,85 @@ fn percent(ours: f64, theirs: f64) -> String {
 
 /// Where kiel's median is worse than a peer's in the same workload and phase: lower
 /// records/s in a throughput run, more CPU per record, a larger peak RSS, or (latency runs,
-/// by at least 1 ms, the percentiles' resolution) a higher p99.
+/// by at least 1 ms, the percentiles' resolution) a higher p99. One line per kiel figure,
+/// naming every peer ahead of it (`... vs rdkafka-future 8.26 (+56%), rdkafka-base 3.85
+/// (+234%)`), so no figure of kiel's is listed twice; then the workloads where kiel's runs
+/// failed or were not made.
 pub fn kiel_losses(rows: &[MedianRow]) -> Vec<String> {
-    let mut losses = Vec::new();
+    let mut losses: Vec<String> = Vec::new();
     for kiel in rows.iter().filter(|r| r.client == Client::Kiel) {
         let context = format!("{}, {}", kiel.workload.label(), run_label(kiel));
-        for peer in rows.iter().filter(|r| {
+        // Each peer once, even if its row is given twice.
+        let mut peers: Vec<&MedianRow> = Vec::new();
+        for row in rows.iter().filter(|r| {
             r.client != Client::Kiel && r.workload == kiel.workload && r.phase == kiel.phase
         }) {
-            let name = peer.client.name();
-            if let (Phase::Throughput, Some(ours), Some(theirs)) =
-                (kiel.phase, kiel.records_per_sec, peer.records_per_sec)
-            {
-                if ours < theirs {
-                    losses.push(format!(
-                        "{context}: records/s {} vs {name} {}{}",
-                        thousands(ours),
-                        thousands(theirs),
-                        percent(ours, theirs)
-                    ));
-                }
-            }
-            if let (Some(ours), Some(theirs)) = (kiel.cpu_per_million, peer.cpu_per_million) {
-                if ours > theirs {
-                    losses.push(format!(
-                        "{context}: CPU s per M records {ours:.2} vs {name} {theirs:.2}{}",
-                        percent(ours, theirs)
-                    ));
-                }
-            }
-            if let (Some(ours), Some(theirs)) = (kiel.rss_mib, peer.rss_mib) {
-                if ours > theirs {
-                    losses.push(format!(
-                        "{context}: peak RSS {ours:.0} MiB vs {name} {theirs:.0} MiB{}",
-                        percent(ours, theirs)
-                    ));
-                }
-            }
-            if let (Phase::Latency, Some(ours), Some(theirs)) =
-                (kiel.phase, kiel.p99_ms, peer.p99_ms)
-            {
-                if ours >= theirs + 1.0 {
-                    losses.push(format!(
-                        "{context}: p99 {ours:.0} ms vs {name} {theirs:.0} ms"
-                    ));
-                }
+            if !peers.iter().any(|p| p.client == row.client) {
+                peers.push(row);
             }
         }
-        if kiel.runs_ok < kiel.runs {
-            losses.push(format!(
+        // Each figure: kiel's value, the peers ahead with theirs, and how to write them.
+        let mut figure = |ours: Option<f64>,
+                          theirs: fn(&MedianRow) -> Option<f64>,
+                          behind: fn(f64, f64) -> bool,
+                          ours_text: &dyn Fn(f64) -> String,
+                          theirs_text: &dyn Fn(f64, f64) -> String| {
+            let Some(ours) = ours else { return };
+            let ahead: Vec<String> = peers
+                .iter()
+                .filter_map(|p| theirs(p).map(|t| (p.client.name(), t)))
+                .filter(|(_, t)| behind(ours, *t))
+                .map(|(name, t)| format!("{name} {}", theirs_text(ours, t)))
+                .collect();
+            if !ahead.is_empty() {
+                let line = format!("{context}: {} vs {}", ours_text(ours), ahead.join(", "));
+                if !losses.contains(&line) {
+                    losses.push(line);
+                }
+            }
+        };
+        if kiel.phase == Phase::Throughput {
+            figure(
+                kiel.records_per_sec,
+                |r| r.records_per_sec,
+                |ours, theirs| ours < theirs,
+                &|ours| format!("records/s {}", thousands(ours)),
+                &|ours, theirs| format!("{}{}", thousands(theirs), percent(ours, theirs)),
+            );
+        }
+        figure(
+            kiel.cpu_per_million,
+            |r| r.cpu_per_million,
+            |ours, theirs| ours > theirs,
+            &|ours| format!("CPU s per M records {ours:.2}"),
+            &|ours, theirs| format!("{theirs:.2}{}", percent(ours, theirs)),
+        );
+        figure(
+            kiel.rss_mib,
+            |r| r.rss_mib,
+            |ours, theirs| ours > theirs,
+            &|ours| format!("peak RSS {ours:.0} MiB"),
+            &|ours, theirs| format!("{theirs:.0} MiB{}", percent(ours, theirs)),
+        );
+        if kiel.phase == Phase::Latency {
+            figure(
+                kiel.p99_ms,
+                |r| r.p99_ms,
+                |ours, theirs| ours >= theirs + 1.0,
+                &|ours| format!("p99 {ours:.0} ms"),
+                &|_, theirs| format!("{theirs:.0} ms"),
+            );
+        }
+        let line = match kiel.not_run() {
+            Some(reason) => format!("{context}: kiel not run: {reason}"),
+            None if kiel.runs_ok < kiel.runs => format!(
                 "{context}: only {} of {} kiel runs succeeded",
                 kiel.runs_ok, kiel.runs
-            ));
+            ),
+            None => continue,
+        };
+        if !losses.contains(&line) {
+            losses.push(line);
         }
     }
     losses
@@ -242,5 +291,81 @@ mod tests {
             "{}",
             losses[3]
         );
+    }
+
+    #[test]
+    fn each_figure_of_kiel_is_listed_once_with_every_peer_ahead() {
+        let rows = medians(&[
+            run(
+                Client::Kiel,
+                Phase::Latency,
+                0,
+                Ok(figures(5_000.0, 12.86, 8, 5.0)),
+            ),
+            run(
+                Client::RdkafkaFuture,
+                Phase::Latency,
+                0,
+                Ok(figures(5_000.0, 8.26, 9, 29.0)),
+            ),
+            run(
+                Client::RdkafkaBase,
+                Phase::Latency,
+                0,
+                Ok(figures(5_000.0, 3.85, 8, 29.0)),
+            ),
+            run(
+                Client::Java,
+                Phase::Latency,
+                0,
+                Ok(figures(5_000.0, 117.66, 146, 18.0)),
+            ),
+        ]);
+        let losses = kiel_losses(&rows);
+        assert_eq!(
+            losses,
+            ["1 broker, 100 B, none, at 50,000/s: CPU s per M records 12.86 vs rdkafka-future 8.26 (+56%), rdkafka-base 3.85 (+234%)"]
+        );
+        // Rows given twice (a report redrawn from runs listed twice) still give each line once.
+        let twice: Vec<MedianRow> = rows.iter().chain(rows.iter()).cloned().collect();
+        assert_eq!(kiel_losses(&twice), losses);
+    }
+
+    #[test]
+    fn clients_not_run_say_why_in_the_table() {
+        use crate::report::NOT_RUN;
+        let rows = medians(&[
+            run(
+                Client::Kiel,
+                Phase::Throughput,
+                0,
+                Err(format!(
+                    "{NOT_RUN}exit 2: error: unexpected argument '--keys' found"
+                )),
+            ),
+            run(
+                Client::FranzGo,
+                Phase::Throughput,
+                0,
+                Err(format!("{NOT_RUN}go/franz-perf | missing")),
+            ),
+        ]);
+        let table = render_table(&rows);
+        assert!(
+            table.contains(
+                "| kiel | not run: exit 2: error: unexpected argument '--keys' found | — |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| franz-go | not run: go/franz-perf / missing |"),
+            "{table}"
+        );
+        let losses = kiel_losses(&rows);
+        assert_eq!(
+            losses,
+            ["1 broker, 100 B, none, max rate: kiel not run: exit 2: error: unexpected argument '--keys' found"]
+        );
+        assert_eq!(table_text("abcdef", 4), "abc…");
     }
 }
