@@ -350,6 +350,8 @@ pub fn command_line(client: Client, programs: &Programs, spec: &RunSpec) -> (Pat
             args.extend(workload);
             args.extend(["--brokers".to_owned(), spec.bootstrap.clone()]);
             args.push("--no-progress".to_owned());
+            // The topic's metadata before the clock starts, as every client gets.
+            args.push("--warm-metadata".to_owned());
             args.extend(dash_x(
                 &spec.security.java,
                 spec.settings.java_properties(),
