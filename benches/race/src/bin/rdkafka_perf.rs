@@ -1,8 +1,9 @@
 //! `rdkafka-perf`: ProducerPerformance's workload and summary line with rust-rdkafka
 //! (librdkafka), as the race's rdkafka client.
 //!
-//! Each record's value is `--record-size` fresh random uppercase letters, no key, sent to
-//! `--topic` at `--throughput` records/s (-1: as fast as possible). Latency runs from the
+//! Each record's value is `--record-size` fresh random uppercase letters, no key (with
+//! `--keys N`: the ASCII decimal of a Zipf-distributed `k` in `0..N`, from
+//! `kiel_race::keys`), sent to `--topic` at `--throughput` records/s (-1: as fast as possible). Latency runs from the
 //! moment a record is handed to the producer (when librdkafka's queue is full, from its first
 //! attempt) to its delivery report. At the end every record has its report and one line is
 //! printed, as ProducerPerformance prints it:
@@ -37,6 +38,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use kiel_race::keys::{ZipfKeys, MAX_KEYS};
 use kiel_race::latency::LatencyRecorder;
 use kiel_race::payload::Payloads;
 use kiel_race::summary::PerfSummary;
@@ -110,6 +112,10 @@ struct Args {
     /// a duration too, whichever comes first).
     #[arg(long, value_name = "N")]
     transaction_records: Option<u64>,
+
+    /// Keyed records: keys are the decimals of a Zipf-distributed k in 0..N (s = 1.1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_KEYS))]
+    keys: Option<u64>,
 }
 
 impl Args {
@@ -370,14 +376,18 @@ fn run_base(args: &Args) -> Result<Outcome, String> {
     let epoch = producer.context().epoch;
     let mut transactions = Transactions::start(args, &producer)?;
     let mut payloads = Payloads::new(args.record_size as usize);
+    let mut keys = args.keys.and_then(ZipfKeys::new);
     let start = Instant::now();
     let throttle = Throttle::new(args.throughput, start);
     for i in 0..args.num_records {
         transactions.before_send(&producer)?;
         let sent_at = Instant::now();
         let opaque = usize::try_from(sent_at.duration_since(epoch).as_nanos()).unwrap_or(0);
-        let mut record = BaseRecord::<(), [u8], usize>::with_opaque_to(&args.topic, opaque)
+        let mut record = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&args.topic, opaque)
             .payload(payloads.next_value());
+        if let Some(key) = keys.as_mut().map(ZipfKeys::next_key) {
+            record = record.key(key);
+        }
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -430,13 +440,17 @@ async fn run_future(args: &Args) -> Result<Outcome, String> {
     // The transactional calls block: they run on this worker while the others carry on.
     let mut transactions = tokio::task::block_in_place(|| Transactions::start(args, &producer))?;
     let mut payloads = Payloads::new(args.record_size as usize);
+    let mut keys = args.keys.and_then(ZipfKeys::new);
     let start = Instant::now();
     let throttle = Throttle::new(args.throughput, start);
     let mut queued = 0u64;
     for i in 0..args.num_records {
         transactions.before_send(&producer)?;
         let sent_at = Instant::now();
-        let mut record = FutureRecord::<(), [u8]>::to(&args.topic).payload(payloads.next_value());
+        let mut record = FutureRecord::<[u8], [u8]>::to(&args.topic).payload(payloads.next_value());
+        if let Some(key) = keys.as_mut().map(ZipfKeys::next_key) {
+            record = record.key(key);
+        }
         let delivery = loop {
             match producer.send_result(record) {
                 Ok(delivery) => break Some(delivery),
