@@ -48,8 +48,8 @@ pub(crate) enum TopicInterest {
 pub(crate) struct Shared {
     pub config: Arc<ProducerConfig>,
     accumulator: Mutex<Accumulator>,
-    /// Hashed with FNV-1a: topic names are the application's, and SipHash showed in
-    /// profiles of 10 B records.
+    /// Hashed with the partitioner's `TopicHasher`: topic names are the application's,
+    /// and SipHash showed in profiles of 10 B records.
     topics: RwLock<TopicHashMap<Arc<str>, Arc<TopicInfo>>>,
     partitioner: Arc<dyn Partitioner>,
     memory_used: AtomicUsize,

@@ -14,25 +14,39 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{PoisonError, RwLock};
 
-/// FNV-1a (64-bit), a fast hash for short keys.
+/// A fast hash for topic names: eight bytes at a time, each word mixed in with a rotate,
+/// an xor and a multiply (the scheme of rustc's FxHash), the tail byte by byte.
 ///
 /// Topic names are chosen by the application, not by a remote peer, and are at most 249 bytes,
-/// so the flooding resistance of the standard SipHash is not needed; FNV-1a makes the lookup
-/// several times cheaper for typical names.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Fnv1a(u64);
+/// so the flooding resistance of the standard SipHash is not needed. Byte-at-a-time FNV-1a,
+/// used before, cost one multiply per byte: a 40-byte name showed in profiles of 10 B records,
+/// where every record hashes its topic twice.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TopicHasher(u64);
 
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Self(0xCBF2_9CE4_8422_2325)
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl TopicHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
     }
 }
 
-impl Hasher for Fnv1a {
+impl Hasher for TopicHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01B3);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            self.mix(u64::from_le_bytes(eight));
         }
+        for &byte in words.remainder() {
+            self.mix(u64::from(byte));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.mix(u64::from(byte));
     }
 
     fn finish(&self) -> u64 {
@@ -40,8 +54,8 @@ impl Hasher for Fnv1a {
     }
 }
 
-/// A `HashMap` keyed by topic names, hashed with [`Fnv1a`].
-pub(crate) type TopicHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv1a>>;
+/// A `HashMap` keyed by topic names, hashed with [`TopicHasher`].
+pub(crate) type TopicHashMap<K, V> = HashMap<K, V, BuildHasherDefault<TopicHasher>>;
 
 /// A concurrent map from topic name to per-topic state `T`.
 pub(super) struct TopicMap<T> {

@@ -10,6 +10,7 @@
 pub mod cargo_build;
 pub mod chart;
 pub mod clients;
+pub mod keys;
 pub mod latency;
 pub mod machine;
 pub mod measure;

@@ -1,8 +1,9 @@
 //! `rdkafka-perf`: ProducerPerformance's workload and summary line with rust-rdkafka
 //! (librdkafka), as the race's rdkafka client.
 //!
-//! Each record's value is `--record-size` fresh random uppercase letters, no key, sent to
-//! `--topic` at `--throughput` records/s (-1: as fast as possible). Latency runs from the
+//! Each record's value is `--record-size` fresh random uppercase letters, no key (with
+//! `--keys N`: the ASCII decimal of a Zipf-distributed `k` in `0..N`, from
+//! `kiel_race::keys`), sent to `--topic` at `--throughput` records/s (-1: as fast as possible). Latency runs from the
 //! moment a record is handed to the producer (when librdkafka's queue is full, from its first
 //! attempt) to its delivery report. At the end every record has its report and one line is
 //! printed, as ProducerPerformance prints it:
@@ -10,6 +11,9 @@
 //! ```text
 //! 1000000 records sent, 250000.000000 records/sec (23.84 MB/sec), 100.00 ms avg latency, 300.00 ms max latency, 90 ms 50th, 200 ms 95th, 250 ms 99th, 290 ms 99.9th.
 //! ```
+//!
+//! The topic's metadata is fetched before the clock starts (`fetch_metadata`), as the race
+//! gives every client.
 //!
 //! Two modes, the two ways rust-rdkafka offers to produce:
 //! - `--mode future`: `FutureProducer` on a tokio runtime. `send_result` queues the record;
@@ -37,6 +41,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use kiel_race::keys::{ZipfKeys, MAX_KEYS};
 use kiel_race::latency::LatencyRecorder;
 use kiel_race::payload::Payloads;
 use kiel_race::summary::PerfSummary;
@@ -110,6 +115,10 @@ struct Args {
     /// a duration too, whichever comes first).
     #[arg(long, value_name = "N")]
     transaction_records: Option<u64>,
+
+    /// Keyed records: keys are the decimals of a Zipf-distributed k in 0..N (s = 1.1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_KEYS))]
+    keys: Option<u64>,
 }
 
 impl Args {
@@ -359,6 +368,18 @@ impl ProducerContext for BaseContext {
     }
 }
 
+/// Fetches the topic's metadata before the clock starts, as the race gives every client
+/// (librdkafka caches it for the producer).
+fn warm_metadata<C: ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    topic: &str,
+) -> Result<(), String> {
+    client
+        .fetch_metadata(Some(topic), Timeout::After(Duration::from_secs(30)))
+        .map(|_| ())
+        .map_err(|e| format!("metadata of {topic}: {e}"))
+}
+
 fn run_base(args: &Args) -> Result<Outcome, String> {
     let context = BaseContext {
         epoch: Instant::now(),
@@ -368,16 +389,21 @@ fn run_base(args: &Args) -> Result<Outcome, String> {
         .create_with_context(context)
         .map_err(|e| format!("cannot create the BaseProducer: {e}"))?;
     let epoch = producer.context().epoch;
+    warm_metadata(producer.client(), &args.topic)?;
     let mut transactions = Transactions::start(args, &producer)?;
     let mut payloads = Payloads::new(args.record_size as usize);
+    let mut keys = args.keys.and_then(ZipfKeys::new);
     let start = Instant::now();
     let throttle = Throttle::new(args.throughput, start);
     for i in 0..args.num_records {
         transactions.before_send(&producer)?;
         let sent_at = Instant::now();
         let opaque = usize::try_from(sent_at.duration_since(epoch).as_nanos()).unwrap_or(0);
-        let mut record = BaseRecord::<(), [u8], usize>::with_opaque_to(&args.topic, opaque)
+        let mut record = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&args.topic, opaque)
             .payload(payloads.next_value());
+        if let Some(key) = keys.as_mut().map(ZipfKeys::next_key) {
+            record = record.key(key);
+        }
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -422,6 +448,7 @@ async fn run_future(args: &Args) -> Result<Outcome, String> {
             epoch: Instant::now(),
         })
         .map_err(|e| format!("cannot create the FutureProducer: {e}"))?;
+    tokio::task::block_in_place(|| warm_metadata(producer.client(), &args.topic))?;
     let shared = Arc::new(FutureShared {
         tally: Tally::new(args),
         finished: AtomicU64::new(0),
@@ -430,13 +457,17 @@ async fn run_future(args: &Args) -> Result<Outcome, String> {
     // The transactional calls block: they run on this worker while the others carry on.
     let mut transactions = tokio::task::block_in_place(|| Transactions::start(args, &producer))?;
     let mut payloads = Payloads::new(args.record_size as usize);
+    let mut keys = args.keys.and_then(ZipfKeys::new);
     let start = Instant::now();
     let throttle = Throttle::new(args.throughput, start);
     let mut queued = 0u64;
     for i in 0..args.num_records {
         transactions.before_send(&producer)?;
         let sent_at = Instant::now();
-        let mut record = FutureRecord::<(), [u8]>::to(&args.topic).payload(payloads.next_value());
+        let mut record = FutureRecord::<[u8], [u8]>::to(&args.topic).payload(payloads.next_value());
+        if let Some(key) = keys.as_mut().map(ZipfKeys::next_key) {
+            record = record.key(key);
+        }
         let delivery = loop {
             match producer.send_result(record) {
                 Ok(delivery) => break Some(delivery),
