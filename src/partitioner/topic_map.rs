@@ -116,6 +116,27 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     #[test]
+    fn the_topic_hasher_tells_names_apart() {
+        use std::hash::BuildHasher;
+        let build = BuildHasherDefault::<TopicHasher>::default();
+        let names: Vec<String> = (0..10_000)
+            .map(|i| format!("race-a-throughput-kiel-r{}-{i}", i % 7))
+            .chain((0..300).map(|i| "x".repeat(i)))
+            .collect();
+        let hashes: std::collections::HashSet<u64> =
+            names.iter().map(|n| build.hash_one(n.as_str())).collect();
+        assert_eq!(
+            hashes.len(),
+            names.len(),
+            "no collisions among similar names"
+        );
+        assert_eq!(
+            build.hash_one("orders"),
+            build.hash_one(String::from("orders").as_str())
+        );
+    }
+
+    #[test]
     fn state_is_created_once_per_topic() {
         let map = TopicMap::new();
         let bump = |topic: &str| {
