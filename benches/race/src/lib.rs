@@ -21,5 +21,6 @@ pub mod settings;
 pub mod stats;
 pub mod summary;
 pub mod table;
+pub mod tally;
 pub mod throttle;
 pub mod workload;

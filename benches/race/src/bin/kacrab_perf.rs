@@ -51,25 +51,20 @@
 //!   `src/producer/record.rs` (`SendFuture`), `src/producer/sender.rs`
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use clap::Parser;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use kacrab::producer::{Producer, ProducerRecord, RecordMetadata, SendFuture};
 use kiel_race::keys::{ZipfKeys, MAX_KEYS};
-use kiel_race::latency::LatencyRecorder;
 use kiel_race::payload::Payloads;
-use kiel_race::summary::PerfSummary;
+use kiel_race::tally::{Outcome, Tally};
 use kiel_race::throttle::Throttle;
 use tokio::sync::mpsc;
 
 /// The program's name, for messages.
 const NAME: &str = "kacrab-perf";
-
-/// Failures printed at most.
-const MAX_LISTED_FAILURES: usize = 5;
 
 /// The Java producer properties `-X` takes: kacrab reads every one under its Java name.
 const PROPERTIES: [&str; 7] = [
@@ -147,56 +142,6 @@ fn producer_properties(properties: &[(String, String)]) -> Result<Vec<(String, S
     Ok(accepted)
 }
 
-/// What the delivery futures add up to.
-struct Tally {
-    stats: Mutex<LatencyRecorder>,
-    failed: AtomicU64,
-    failures: Mutex<Vec<String>>,
-    bytes_per_record: u64,
-}
-
-impl Tally {
-    fn new(args: &Args) -> Self {
-        Self {
-            stats: Mutex::new(LatencyRecorder::new(args.num_records)),
-            failed: AtomicU64::new(0),
-            failures: Mutex::new(Vec::new()),
-            bytes_per_record: u64::from(args.record_size),
-        }
-    }
-
-    fn acknowledged(&self, latency: Duration) {
-        self.stats
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .record(latency, self.bytes_per_record);
-    }
-
-    fn fail(&self, reason: String) {
-        self.failed.fetch_add(1, Ordering::Relaxed);
-        let mut listed = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        if listed.len() < MAX_LISTED_FAILURES {
-            listed.push(reason);
-        }
-    }
-
-    fn outcome(&self, elapsed: Duration) -> Outcome {
-        Outcome {
-            summary: self
-                .stats
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .summary(elapsed),
-            failed: self.failed.load(Ordering::Relaxed),
-            failures: self
-                .failures
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        }
-    }
-}
-
 /// Notes one record's outcome.
 fn settled(tally: &Tally, result: kacrab::producer::Result<RecordMetadata>, sent_at: Instant) {
     match result {
@@ -226,13 +171,6 @@ async fn collect(mut deliveries: mpsc::UnboundedReceiver<(SendFuture, Instant)>,
     }
 }
 
-/// How a run went.
-struct Outcome {
-    summary: PerfSummary,
-    failed: u64,
-    failures: Vec<String>,
-}
-
 async fn run(args: &Args, properties: Vec<(String, String)>) -> Result<Outcome, String> {
     let mut builder = Producer::builder()
         .set("bootstrap.servers", args.brokers.as_str())
@@ -253,7 +191,7 @@ async fn run(args: &Args, properties: Vec<(String, String)>) -> Result<Outcome, 
         return Err(format!("topic `{}` has no partitions", args.topic));
     }
 
-    let tally = Arc::new(Tally::new(args));
+    let tally = Arc::new(Tally::new(args.num_records, args.record_size));
     let (deliveries, received) = mpsc::unbounded_channel();
     let collector = {
         let tally = Arc::clone(&tally);

@@ -48,16 +48,14 @@
 //!   `site/content/docs/{producer,configuration,migrating-from-rdkafka}.md`
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use kiel_race::keys::{ZipfKeys, MAX_KEYS};
-use kiel_race::latency::LatencyRecorder;
 use kiel_race::payload::Payloads;
-use kiel_race::summary::PerfSummary;
+use kiel_race::tally::{Outcome, Tally};
 use kiel_race::throttle::Throttle;
 use krafka::producer::{Acks, DeliveryHandle, RecordMetadata};
 use krafka::{Compression, Kafka, Record};
@@ -65,9 +63,6 @@ use tokio::sync::mpsc;
 
 /// The program's name, for messages.
 const NAME: &str = "krafka-perf";
-
-/// Failures printed at most.
-const MAX_LISTED_FAILURES: usize = 5;
 
 /// Produce requests krafka keeps in flight per broker at most (fixed).
 const KRAFKA_MAX_PRODUCE_IN_FLIGHT: usize = 5;
@@ -196,62 +191,6 @@ fn settings(properties: &[(String, String)]) -> Result<Settings, Refused> {
 }
 
 /// What the delivery handles add up to.
-struct Tally {
-    stats: Mutex<LatencyRecorder>,
-    failed: AtomicU64,
-    failures: Mutex<Vec<String>>,
-    bytes_per_record: u64,
-}
-
-impl Tally {
-    fn new(args: &Args) -> Self {
-        Self {
-            stats: Mutex::new(LatencyRecorder::new(args.num_records)),
-            failed: AtomicU64::new(0),
-            failures: Mutex::new(Vec::new()),
-            bytes_per_record: u64::from(args.record_size),
-        }
-    }
-
-    fn acknowledged(&self, latency: Duration) {
-        self.stats
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .record(latency, self.bytes_per_record);
-    }
-
-    fn fail(&self, reason: String) {
-        self.failed.fetch_add(1, Ordering::Relaxed);
-        let mut listed = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        if listed.len() < MAX_LISTED_FAILURES {
-            listed.push(reason);
-        }
-    }
-
-    fn outcome(&self, elapsed: Duration) -> Outcome {
-        Outcome {
-            summary: self
-                .stats
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .summary(elapsed),
-            failed: self.failed.load(Ordering::Relaxed),
-            failures: self
-                .failures
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        }
-    }
-}
-
-/// How a run went.
-struct Outcome {
-    summary: PerfSummary,
-    failed: u64,
-    failures: Vec<String>,
-}
-
 /// Notes one record's outcome.
 fn settled(tally: &Tally, result: krafka::Result<RecordMetadata>, sent_at: Instant) {
     match result {
@@ -321,7 +260,7 @@ async fn run(args: &Args, settings: Settings) -> Result<Outcome, String> {
         return Err(format!("topic `{}` has no partitions", args.topic));
     }
 
-    let tally = Arc::new(Tally::new(args));
+    let tally = Arc::new(Tally::new(args.num_records, args.record_size));
     let (handles, received) = mpsc::unbounded_channel();
     let collector = {
         let tally = Arc::clone(&tally);
