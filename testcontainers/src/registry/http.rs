@@ -57,9 +57,17 @@ async fn exchange(port: u16, path: &str, basic_auth: Option<(&str, &str)>) -> st
             ),
         )
     })?;
-    while stream.read(&mut chunk).await? > 0 {}
+    // The status is known: drain for a moment only. A server that answers but keeps the
+    // connection open despite `Connection: close` (seen once from the registry's HTTP
+    // server on a busy machine: the answer logged, the socket left open for 30 s) must not
+    // turn a known status into a timeout.
+    let drain = async { while matches!(stream.read(&mut chunk).await, Ok(n) if n > 0) {} };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
     Ok(status)
 }
+
+/// How long [`get_status`] keeps reading after the status line, for the server to close.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Sends `method path` with an optional JSON `body` and waits for the status line, from a
 /// blocking thread (`timeout` applies to each read and write).
@@ -222,5 +230,31 @@ mod tests {
             .unwrap();
         assert_eq!(status, 503);
         assert!(server.await.unwrap().starts_with("GET /x?y=1 HTTP/1.1\r\n"));
+    }
+
+    #[tokio::test]
+    async fn a_server_that_answers_but_keeps_the_connection_open_still_gives_its_status() {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0_u8; 1024];
+            let _ = socket.read(&mut buf).await.unwrap();
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]")
+                .await
+                .unwrap();
+            // Holds the socket open until the test is done.
+            let _ = released.await;
+        });
+        let status = get_status(port, "/", None, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        let _ = release.send(());
+        server.await.unwrap();
     }
 }
