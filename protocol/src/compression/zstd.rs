@@ -1,8 +1,9 @@
 //! zstd (codec id 4; needs Produce v7 or later): standard zstd frames.
 //!
-//! By default both directions are pure Rust (ruzstd). With the opt-in `zstd-c` feature,
-//! compression uses the C library (the `zstd` crate) and honours every level; decompression
-//! stays on ruzstd, which keeps the output bound below in one place.
+//! Without features both directions are pure Rust (ruzstd). With the `zstd-c` feature (which
+//! the `kiel` crate turns on by default), compression uses the C library (the `zstd` crate)
+//! and honours every level; decompression stays on ruzstd, which keeps the output bound below
+//! in one place.
 //!
 //! Levels (Kafka `compression.zstd.level`, -131072 to 22, default 3):
 //! - ruzstd only implements its `Fastest` mode (about zstd level 1); its `Default`, `Better`
