@@ -1,7 +1,7 @@
 //! What a peer's perf program adds up while it runs: every record's latency (ProducerPerformance's
 //! sampling, through [`LatencyRecorder`]), the failures (the first few listed), and the run's
-//! [`Outcome`]. Shared by the programs whose outcomes arrive on any thread (kacrab-perf,
-//! krafka-perf).
+//! [`Outcome`]. Shared by every peer program (kacrab-perf, krafka-perf, confluent-perf,
+//! rdkafka-perf).
 //!
 //! # References
 //! - Kafka `tools/.../ProducerPerformance.java` (failed records are not counted as sent)
@@ -58,6 +58,11 @@ impl Tally {
     /// A record failed.
     pub fn fail(&self, reason: String) {
         self.failed.fetch_add(1, Ordering::Relaxed);
+        self.note(reason);
+    }
+
+    /// A failure message to list, when the record's outcome is counted elsewhere.
+    pub fn note(&self, reason: String) {
         let mut listed = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         if listed.len() < MAX_LISTED_FAILURES {
             listed.push(reason);

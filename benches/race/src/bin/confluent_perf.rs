@@ -43,7 +43,7 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -52,16 +52,12 @@ use confluent_kafka::producer::{
     callback, Callback, KafkaProducer, Producer, ProducerConfig, ProducerRecord,
 };
 use kiel_race::keys::{ZipfKeys, MAX_KEYS};
-use kiel_race::latency::LatencyRecorder;
 use kiel_race::payload::Payloads;
-use kiel_race::summary::PerfSummary;
+use kiel_race::tally::Outcome;
 use kiel_race::throttle::Throttle;
 
 /// The program's name, for messages.
 const NAME: &str = "confluent-perf";
-
-/// Failures printed at most.
-const MAX_LISTED_FAILURES: usize = 5;
 
 /// The Java producer properties `-X` takes: the client reads every one under its Java name.
 const PROPERTIES: [&str; 7] = [
@@ -139,12 +135,10 @@ fn producer_properties(properties: &[(String, String)]) -> Result<Vec<(String, S
     Ok(accepted)
 }
 
-/// What the callbacks add up to.
+/// What the callbacks add up to, and how many records have their outcome (the main loop
+/// waits for all of them).
 struct Tally {
-    stats: Mutex<LatencyRecorder>,
-    failed: AtomicU64,
-    failures: Mutex<Vec<String>>,
-    bytes_per_record: u64,
+    outcomes: kiel_race::tally::Tally,
     /// Records with an outcome.
     finished: AtomicU64,
     expected: u64,
@@ -154,10 +148,7 @@ struct Tally {
 impl Tally {
     fn new(args: &Args) -> Self {
         Self {
-            stats: Mutex::new(LatencyRecorder::new(args.num_records)),
-            failed: AtomicU64::new(0),
-            failures: Mutex::new(Vec::new()),
-            bytes_per_record: u64::from(args.record_size),
+            outcomes: kiel_race::tally::Tally::new(args.num_records, args.record_size),
             finished: AtomicU64::new(0),
             expected: args.num_records,
             all_finished: tokio::sync::Notify::new(),
@@ -165,25 +156,18 @@ impl Tally {
     }
 
     fn acknowledged(&self, latency: Duration) {
-        self.stats
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .record(latency, self.bytes_per_record);
+        self.outcomes.acknowledged(latency);
         self.finish_one();
     }
 
     fn fail(&self, reason: String) {
-        self.failed.fetch_add(1, Ordering::Relaxed);
-        self.note(reason);
+        self.outcomes.fail(reason);
         self.finish_one();
     }
 
     /// A failure message to list (the record's outcome is counted elsewhere).
     fn note(&self, reason: String) {
-        let mut listed = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        if listed.len() < MAX_LISTED_FAILURES {
-            listed.push(reason);
-        }
+        self.outcomes.note(reason);
     }
 
     fn finish_one(&self) {
@@ -200,19 +184,7 @@ impl Tally {
     }
 
     fn outcome(&self, elapsed: Duration) -> Outcome {
-        Outcome {
-            summary: self
-                .stats
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .summary(elapsed),
-            failed: self.failed.load(Ordering::Relaxed),
-            failures: self
-                .failures
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        }
+        self.outcomes.outcome(elapsed)
     }
 }
 
@@ -250,13 +222,6 @@ impl Drop for Pending {
                 .fail("the record's callback was dropped without an outcome".to_owned());
         }
     }
-}
-
-/// How a run went.
-struct Outcome {
-    summary: PerfSummary,
-    failed: u64,
-    failures: Vec<String>,
 }
 
 async fn run(args: &Args, properties: Vec<(String, String)>) -> Result<Outcome, String> {

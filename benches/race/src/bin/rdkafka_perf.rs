@@ -37,14 +37,13 @@
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use kiel_race::keys::{ZipfKeys, MAX_KEYS};
-use kiel_race::latency::LatencyRecorder;
 use kiel_race::payload::Payloads;
-use kiel_race::summary::PerfSummary;
+use kiel_race::tally::{Outcome, Tally};
 use kiel_race::throttle::Throttle;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -54,9 +53,6 @@ use rdkafka::producer::{
 };
 use rdkafka::util::Timeout;
 use rdkafka::ClientContext;
-
-/// Failures printed at most.
-const MAX_LISTED_FAILURES: usize = 5;
 
 /// How long the future mode waits before retrying a record refused by a full queue.
 const QUEUE_FULL_WAIT: Duration = Duration::from_millis(1);
@@ -225,64 +221,6 @@ fn parse_property(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// What the delivery reports add up to, shared with whoever receives them.
-struct Tally {
-    stats: Mutex<LatencyRecorder>,
-    failed: AtomicU64,
-    failures: Mutex<Vec<String>>,
-    bytes_per_record: u64,
-}
-
-impl Tally {
-    fn new(args: &Args) -> Self {
-        Self {
-            stats: Mutex::new(LatencyRecorder::new(args.num_records)),
-            failed: AtomicU64::new(0),
-            failures: Mutex::new(Vec::new()),
-            bytes_per_record: u64::from(args.record_size),
-        }
-    }
-
-    fn acknowledged(&self, latency: Duration) {
-        self.stats
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .record(latency, self.bytes_per_record);
-    }
-
-    fn fail(&self, reason: String) {
-        self.failed.fetch_add(1, Ordering::Relaxed);
-        let mut listed = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        if listed.len() < MAX_LISTED_FAILURES {
-            listed.push(reason);
-        }
-    }
-
-    /// The run's outcome, `elapsed` after its start.
-    fn outcome(&self, elapsed: Duration) -> Outcome {
-        Outcome {
-            summary: self
-                .stats
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .summary(elapsed),
-            failed: self.failed.load(Ordering::Relaxed),
-            failures: self
-                .failures
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        }
-    }
-}
-
-/// How a run went.
-struct Outcome {
-    summary: PerfSummary,
-    failed: u64,
-    failures: Vec<String>,
-}
-
 fn is_queue_full(error: &KafkaError) -> bool {
     *error == KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)
 }
@@ -383,7 +321,7 @@ fn warm_metadata<C: ClientContext>(
 fn run_base(args: &Args) -> Result<Outcome, String> {
     let context = BaseContext {
         epoch: Instant::now(),
-        tally: Tally::new(args),
+        tally: Tally::new(args.num_records, args.record_size),
     };
     let producer: BaseProducer<BaseContext> = client_config(args)
         .create_with_context(context)
@@ -450,7 +388,7 @@ async fn run_future(args: &Args) -> Result<Outcome, String> {
         .map_err(|e| format!("cannot create the FutureProducer: {e}"))?;
     tokio::task::block_in_place(|| warm_metadata(producer.client(), &args.topic))?;
     let shared = Arc::new(FutureShared {
-        tally: Tally::new(args),
+        tally: Tally::new(args.num_records, args.record_size),
         finished: AtomicU64::new(0),
         progress: tokio::sync::Notify::new(),
     });
